@@ -1,0 +1,319 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// App is an application tracked from a git repository.
+type App struct {
+	ID              int64
+	OrgID           int64
+	ProjectID       int64
+	Slug            string
+	Name            string
+	Description     string
+	SourceURL       string
+	SourceKind      string
+	SCMConnectionID int64 // 0: none
+	DeployBranch    string
+	ManifestPath    string
+	Namespace       string
+	Status          string // onboarding state, owned by the reconciler
+	StatusError     string
+
+	// Snapshot: the manifest the platform deploys from.
+	Manifest Snapshot
+	// Draft: dashboard edits not yet in the repository; nil when none.
+	Draft *Draft
+	// Repo: the deploy branch's head as last seen by the poller.
+	Repo RepoHead
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	DeletedAt *time.Time
+}
+
+// Snapshot is the manifest copy the platform deploys from.
+type Snapshot struct {
+	Raw      string
+	Commit   string
+	BlobID   string
+	SyncedAt *time.Time
+}
+
+// Draft is a staged manifest edit and the blob it was based on.
+type Draft struct {
+	Raw        string
+	BaseBlobID string
+	StagedBy   int64
+	StagedAt   time.Time
+	PRURL      string
+	PRNumber   int64
+}
+
+// RepoHead is what the poller last saw on the deploy branch.
+type RepoHead struct {
+	Commit    string
+	BlobID    string
+	CheckedAt *time.Time
+	Error     string
+}
+
+const appColumns = `id, org_id, project_id, slug, name, description, source_url, source_kind, scm_connection_id,
+	deploy_branch, manifest_path, namespace, status, status_error,
+	manifest_raw, manifest_commit, manifest_blob, manifest_synced_at,
+	manifest_raw_staged, staged_base_blob, staged_by, staged_at, staged_pr_url, staged_pr_number,
+	repo_head_commit, repo_manifest_blob, repo_checked_at, repo_error,
+	created_at, updated_at, deleted_at`
+
+func scanApp(row interface{ Scan(...any) error }) (*App, error) {
+	a := &App{}
+	var (
+		scm, stagedBy                      sql.NullInt64
+		synced, stagedAt, checked, deleted sql.NullTime
+		staged                             sql.NullString
+		stagedBase, prURL                  string
+		prNumber                           int64
+	)
+	err := row.Scan(&a.ID, &a.OrgID, &a.ProjectID, &a.Slug, &a.Name, &a.Description, &a.SourceURL, &a.SourceKind, &scm,
+		&a.DeployBranch, &a.ManifestPath, &a.Namespace, &a.Status, &a.StatusError,
+		&a.Manifest.Raw, &a.Manifest.Commit, &a.Manifest.BlobID, &synced,
+		&staged, &stagedBase, &stagedBy, &stagedAt, &prURL, &prNumber,
+		&a.Repo.Commit, &a.Repo.BlobID, &checked, &a.Repo.Error,
+		&a.CreatedAt, &a.UpdatedAt, &deleted)
+	if err != nil {
+		return nil, err
+	}
+	a.SCMConnectionID = scm.Int64
+	a.Manifest.SyncedAt = nullTime(synced)
+	a.Repo.CheckedAt = nullTime(checked)
+	a.DeletedAt = nullTime(deleted)
+	if staged.Valid {
+		a.Draft = &Draft{Raw: staged.String, BaseBlobID: stagedBase, StagedBy: stagedBy.Int64, PRURL: prURL, PRNumber: prNumber}
+		if stagedAt.Valid {
+			a.Draft.StagedAt = stagedAt.Time.UTC()
+		}
+	}
+	return a, nil
+}
+
+// CreateApp inserts an app. Its slug must not be used by a live app, nor by
+// an app soft-deleted less than the slug grace window ago (so that app can
+// still be restored).
+func (s *Store) CreateApp(ctx context.Context, a *App) error {
+	now := s.timestamp()
+	a.CreatedAt, a.UpdatedAt = now, now
+	if a.Status == "" {
+		a.Status = "pending"
+	}
+	if a.SourceKind == "" {
+		a.SourceKind = "git"
+	}
+	if a.DeployBranch == "" {
+		a.DeployBranch = "main"
+	}
+	if a.ManifestPath == "" {
+		a.ManifestPath = "astrolift.toml"
+	}
+	return s.tx(ctx, func(q queryer) error {
+		var recent int
+		err := q.QueryRowContext(ctx,
+			`SELECT COUNT(*) FROM apps WHERE slug = $1 AND deleted_at IS NOT NULL AND deleted_at > $2`,
+			a.Slug, now.Add(-s.slugGrace)).Scan(&recent)
+		if err != nil {
+			return fmt.Errorf("create app %q: %w", a.Slug, err)
+		}
+		if recent > 0 {
+			return fmt.Errorf("app %q: slug belongs to an app deleted less than %s ago: %w", a.Slug, s.slugGrace, ErrConflict)
+		}
+		err = q.QueryRowContext(ctx,
+			`INSERT INTO apps (org_id, project_id, slug, name, description, source_url, source_kind, scm_connection_id,
+				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			a.OrgID, a.ProjectID, a.Slug, a.Name, a.Description, a.SourceURL, a.SourceKind, nullInt(a.SCMConnectionID),
+			a.DeployBranch, a.ManifestPath, a.Namespace, a.Status, a.StatusError, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("app %q: slug taken: %w", a.Slug, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("create app %q: %w", a.Slug, err)
+		}
+		return nil
+	})
+}
+
+// GetApp returns the live app with slug.
+func (s *Store) GetApp(ctx context.Context, slug string) (*App, error) {
+	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE slug = $1 AND deleted_at IS NULL`, slug))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("app %q", slug))
+	}
+	return a, nil
+}
+
+// GetAppByID returns the live app with id.
+func (s *Store) GetAppByID(ctx context.Context, id int64) (*App, error) {
+	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1 AND deleted_at IS NULL`, id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("app %d", id))
+	}
+	return a, nil
+}
+
+// AppFilter narrows ListApps. Zero fields match everything.
+type AppFilter struct {
+	OrgID     int64
+	ProjectID int64
+	Status    string
+	// Query matches slug or name (case-insensitive substring).
+	Query string
+	// AfterSlug is the pagination cursor: apps sort by slug.
+	AfterSlug string
+	// Limit caps the result (default 50, at most 500).
+	Limit int
+}
+
+// ListApps returns live apps by slug.
+func (s *Store) ListApps(ctx context.Context, f AppFilter) ([]*App, error) {
+	var (
+		where = []string{"deleted_at IS NULL"}
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.OrgID != 0 {
+		add("org_id = ?", f.OrgID)
+	}
+	if f.ProjectID != 0 {
+		add("project_id = ?", f.ProjectID)
+	}
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.Query != "" {
+		add("(LOWER(slug) LIKE ? OR LOWER(name) LIKE ?)", "%"+strings.ToLower(f.Query)+"%")
+	}
+	if f.AfterSlug != "" {
+		add("slug > ?", f.AfterSlug)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT `+appColumns+` FROM apps WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY slug LIMIT %d`, limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list apps: %w", err)
+	}
+	defer rows.Close()
+	var out []*App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list apps: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// updateApp runs one UPDATE on a live app, stamping updated_at.
+func (s *Store) updateApp(ctx context.Context, id int64, what, set string, args ...any) error {
+	args = append(args, s.timestamp(), id)
+	n := len(args)
+	res, err := s.db.ExecContext(ctx,
+		fmt.Sprintf(`UPDATE apps SET %s, updated_at = $%d WHERE id = $%d AND deleted_at IS NULL`, set, n-1, n), args...)
+	if err != nil {
+		return fmt.Errorf("app %d: %s: %w", id, what, err)
+	}
+	if c, _ := res.RowsAffected(); c == 0 {
+		return fmt.Errorf("app %d: %s: %w", id, what, ErrNotFound)
+	}
+	return nil
+}
+
+// SetAppStatus records the app's onboarding state and its error ("" when none).
+func (s *Store) SetAppStatus(ctx context.Context, id int64, status, statusErr string) error {
+	return s.updateApp(ctx, id, "set status", `status = $1, status_error = $2`, status, statusErr)
+}
+
+// SetAppNamespace records the app's base namespace.
+func (s *Store) SetAppNamespace(ctx context.Context, id int64, namespace string) error {
+	return s.updateApp(ctx, id, "set namespace", `namespace = $1`, namespace)
+}
+
+// SetSnapshot replaces the manifest snapshot (sync from repo) and, when
+// dropDraft, discards the draft in the same statement.
+func (s *Store) SetSnapshot(ctx context.Context, id int64, snap Snapshot, dropDraft bool) error {
+	set := `manifest_raw = $1, manifest_commit = $2, manifest_blob = $3, manifest_synced_at = $4`
+	if dropDraft {
+		set += `, manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0`
+	}
+	at := s.timestamp()
+	if snap.SyncedAt != nil {
+		at = snap.SyncedAt.UTC().Truncate(time.Microsecond)
+	}
+	return s.updateApp(ctx, id, "set manifest snapshot", set, snap.Raw, snap.Commit, snap.BlobID, at)
+}
+
+// SaveDraft stores a staged manifest and the blob it was based on. A PR
+// recorded on an earlier draft is kept only if keepPR.
+func (s *Store) SaveDraft(ctx context.Context, id int64, d Draft, keepPR bool) error {
+	set := `manifest_raw_staged = $1, staged_base_blob = $2, staged_by = $3, staged_at = $4`
+	if !keepPR {
+		set += `, staged_pr_url = '', staged_pr_number = 0`
+	}
+	return s.updateApp(ctx, id, "save draft", set, d.Raw, d.BaseBlobID, nullInt(d.StagedBy), s.timestamp())
+}
+
+// SetDraftPR records the pull request opened for the current draft.
+func (s *Store) SetDraftPR(ctx context.Context, id int64, url string, number int64) error {
+	return s.updateApp(ctx, id, "record draft pull request",
+		`staged_pr_url = $1, staged_pr_number = $2`, url, number)
+}
+
+// DropDraft discards the draft.
+func (s *Store) DropDraft(ctx context.Context, id int64) error {
+	return s.updateApp(ctx, id, "drop draft",
+		`manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0`)
+}
+
+// RecordRepoHead stores what the poller saw on the deploy branch.
+func (s *Store) RecordRepoHead(ctx context.Context, id int64, head RepoHead) error {
+	at := s.timestamp()
+	if head.CheckedAt != nil {
+		at = head.CheckedAt.UTC().Truncate(time.Microsecond)
+	}
+	return s.updateApp(ctx, id, "record repository head",
+		`repo_head_commit = $1, repo_manifest_blob = $2, repo_checked_at = $3, repo_error = $4`,
+		head.Commit, head.BlobID, at, head.Error)
+}
+
+// DeleteApp soft-deletes an app. Its slug stays reserved for the grace
+// window; RestoreApp undoes the delete within it.
+func (s *Store) DeleteApp(ctx context.Context, id int64) error {
+	return softDelete(ctx, s.db, "apps", id, s.timestamp(), fmt.Sprintf("app %d", id))
+}
+
+// RestoreApp undoes a soft delete, provided no live app took the slug.
+func (s *Store) RestoreApp(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE apps SET deleted_at = NULL, updated_at = $1 WHERE id = $2 AND deleted_at IS NOT NULL`,
+		s.timestamp(), id)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("restore app %d: slug taken by a live app: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("restore app %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("restore app %d: no deleted app with that id: %w", id, ErrNotFound)
+	}
+	return nil
+}
