@@ -1,0 +1,102 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// config is what serve, dev and migrate read from flags and ASTROLIFT_* env.
+type config struct {
+	Listen      string
+	DatabaseURL string
+	DataDir     string
+	Kubeconfig  string
+	InCluster   bool
+	LogFormat   string
+	LogLevel    string
+}
+
+// envName maps a flag to its environment variable: database-url → ASTROLIFT_DATABASE_URL.
+func envName(flagName string) string {
+	return "ASTROLIFT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func envString(name, def string) string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) (bool, error) {
+	v, ok := os.LookupEnv(envName(name))
+	if !ok {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: not a boolean", envName(name), v)
+	}
+	return b, nil
+}
+
+// newFlagSet declares the common flags with env-var defaults.
+func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	inCluster, err := envBool("in-cluster", false)
+	if err != nil {
+		return nil, err
+	}
+	fs.StringVar(&c.Listen, "listen", envString("listen", "127.0.0.1:8080"), "HTTP listen address ($ASTROLIFT_LISTEN)")
+	fs.StringVar(&c.DataDir, "data-dir", envString("data-dir", dataDirDefault), "data directory: SQLite file, keys, local control plane ($ASTROLIFT_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", envString("database-url", ""), "postgres://… or a SQLite path; default <data-dir>/astrolift.db ($ASTROLIFT_DATABASE_URL)")
+	fs.StringVar(&c.Kubeconfig, "kubeconfig", envString("kubeconfig", ""), "kubeconfig of the default cluster ($ASTROLIFT_KUBECONFIG)")
+	fs.BoolVar(&c.InCluster, "in-cluster", inCluster, "use the pod's service account as the default cluster ($ASTROLIFT_IN_CLUSTER)")
+	fs.StringVar(&c.LogFormat, "log-format", envString("log-format", "text"), "log format: text or json ($ASTROLIFT_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", envString("log-level", "info"), "log level: debug, info, warn, error ($ASTROLIFT_LOG_LEVEL)")
+	return fs, nil
+}
+
+// databaseURL defaults to a SQLite file in the data directory.
+func (c *config) databaseURL() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return "sqlite://" + filepath.Join(c.DataDir, "astrolift.db")
+}
+
+// logger builds the structured logger.
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+}
+
+func versionString() string {
+	commit := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				commit = " " + s.Value[:12]
+			}
+		}
+	}
+	return fmt.Sprintf("astrolift %s%s (%s %s/%s)", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/astrolift/astrolift/internal/testenv"
+	"github.com/astrolift/astrolift/store"
+)
+
+// runDev is the embedded default: SQLite in the data directory, the local
+// control plane from internal/testenv (controllers and kwok included) with
+// its kubeconfig written to <data-dir>/kubeconfig, and serve on top.
+// SIGINT/SIGTERM stop the server and then every control-plane process.
+func runDev(ctx context.Context, args []string) (retErr error) {
+	var c config
+	fs, err := newFlagSet("dev", &c, "data")
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	dataDir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
+	c.DataDir = dataDir
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s: %w", dataDir, err)
+	}
+
+	log.Info("starting local control plane", "logs", filepath.Join(dataDir, "logs"))
+	env, err := testenv.Start(ctx, testenv.Options{
+		Controllers:           true,
+		EtcdDataDir:           filepath.Join(dataDir, "etcd"),
+		LogDir:                filepath.Join(dataDir, "logs"),
+		ServiceClusterIPRange: "10.96.0.0/12",
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		log.Info("stopping local control plane")
+		if err := env.Stop(); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+	kubeconfig := filepath.Join(dataDir, "kubeconfig")
+	if err := env.WriteKubeconfig(kubeconfig); err != nil {
+		return err
+	}
+	c.Kubeconfig = kubeconfig
+	log.Info("local control plane ready", "kubeconfig", kubeconfig, "node", env.NodeName)
+
+	if err := seedDev(ctx, c.databaseURL()); err != nil {
+		return err
+	}
+	return serve(ctx, c, env.Config, log, func(addr string) {
+		fmt.Fprintf(os.Stderr, "\nAstrolift is running at http://%s (readiness: http://%s/readyz)\n"+
+			"kubectl --kubeconfig %s get nodes\n\n", addr, addr, kubeconfig)
+	})
+}
+
+// seedDev creates the default organization and project once.
+func seedDev(ctx context.Context, dbURL string) error {
+	s, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	org, err := s.GetOrganization(ctx, "default")
+	if errors.Is(err, store.ErrNotFound) {
+		org = &store.Organization{Slug: "default", Name: "Default organization"}
+		err = s.CreateOrganization(ctx, org)
+	}
+	if err != nil {
+		return fmt.Errorf("seed organization: %w", err)
+	}
+	if _, err := s.GetProject(ctx, org.ID, "demo"); errors.Is(err, store.ErrNotFound) {
+		err = s.CreateProject(ctx, &store.Project{OrgID: org.ID, Slug: "demo", Name: "Demo", Description: "Seeded by astrolift dev"})
+		if err != nil {
+			return fmt.Errorf("seed project: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("seed project: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `astrolift: GitOps app platform
+
+Usage:
+  astrolift serve    [flags]   run the API and dashboard
+  astrolift dev      [flags]   run with SQLite and a local control plane (./data)
+  astrolift migrate  [flags]   apply database migrations and exit
+  astrolift version            print the version
+
+Run "astrolift <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "serve":
+		err = runServe(ctx, args)
+	case "dev":
+		err = runDev(ctx, args)
+	case "migrate":
+		err = runMigrate(ctx, args)
+	case "version", "--version", "-v":
+		fmt.Println(versionString())
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "astrolift: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "astrolift: %v\n", err)
+		os.Exit(1)
+	}
+}
