@@ -1,0 +1,51 @@
+# Astrolift — run `make help` for the targets.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+K8S_BINS  := $(BIN)/k8s
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+TOOLS_CACHE ?= $(HOME)/.cache/astrolift/tools
+GOLANGCI_VERSION := $(shell cd hack/tools/golangci-lint && $(GO) list -m -f '{{.Version}}' github.com/golangci/golangci-lint/v2)
+
+export KUBEBUILDER_ASSETS := $(K8S_BINS)
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/astrolift
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/astrolift ./cmd/astrolift
+
+.PHONY: run
+run: build k8s-bins ## Run Astrolift locally (astrolift dev: SQLite + local control plane in ./data)
+	$(BIN)/astrolift dev
+
+.PHONY: k8s-bins
+k8s-bins: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok into bin/k8s
+	@hack/k8s-bins.sh $(K8S_BINS)
+
+.PHONY: test
+test: k8s-bins ## Run every test (Go, with -race)
+	set -o pipefail; $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | hack/test-summary.sh
+
+.PHONY: lint
+lint: $(BIN)/golangci-lint ## gofmt check, go vet, golangci-lint
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/golangci-lint run ./...
+
+$(BIN)/golangci-lint: hack/tools/golangci-lint/go.mod
+	@mkdir -p $(BIN) $(TOOLS_CACHE)
+	@if [[ ! -x $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_VERSION) ]]; then \
+		echo "building golangci-lint $(GOLANGCI_VERSION) (a few minutes the first time)"; \
+		cd hack/tools/golangci-lint && $(GO) build -o $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_VERSION) github.com/golangci/golangci-lint/v2/cmd/golangci-lint; \
+	fi
+	cp $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_VERSION) $@
+
+.PHONY: clean
+clean: ## Remove built binaries (keeps ./data and the tools cache)
+	rm -rf $(BIN)
