@@ -222,14 +222,6 @@ func nullTime(t sql.NullTime) *time.Time {
 	return &v
 }
 
-// timeArg binds an optional timestamp.
-func timeArg(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
-
 // nullInt binds an optional id (0 means NULL).
 func nullInt(id int64) any {
 	if id == 0 {

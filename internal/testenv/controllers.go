@@ -113,7 +113,7 @@ func (e *Env) waitSettled(ctx context.Context) error {
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		for _, p := range e.procs {
 			if exited, err := p.exited(); exited {
-				return false, fmt.Errorf("%s exited: %v (log %s)", p.name, err, p.logPath)
+				return false, fmt.Errorf("%s exited: %w (log %s)", p.name, err, p.logPath)
 			}
 		}
 		node, err := e.Clientset.CoreV1().Nodes().Get(ctx, e.NodeName, metav1.GetOptions{})
