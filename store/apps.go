@@ -202,11 +202,7 @@ func (s *Store) ListApps(ctx context.Context, f AppFilter) ([]*App, error) {
 	if f.AfterSlug != "" {
 		add("slug > ?", f.AfterSlug)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
+	limit := clampLimit(f.Limit)
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT `+appColumns+` FROM apps WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY slug LIMIT %d`, limit), args...)
 	if err != nil {

@@ -175,11 +175,7 @@ func (s *Store) ListDeployments(ctx context.Context, f DeploymentFilter) ([]*Dep
 	if f.BeforeID != 0 {
 		where = append(where, "id < "+arg(f.BeforeID))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
+	limit := clampLimit(f.Limit)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+deploymentColumns+` FROM deployments WHERE `+
 		strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args...)
 	if err != nil {

@@ -65,11 +65,7 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 	if f.BeforeID != 0 {
 		where = append(where, "id < "+arg(f.BeforeID))
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
+	limit := clampLimit(f.Limit)
 	rows, err := s.db.QueryContext(ctx,
 		`SELECT id, org_id, app_id, deployment_id, kind, severity, message, actor, created_at FROM events WHERE `+
 			strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit), args...)

@@ -222,6 +222,14 @@ func nullTime(t sql.NullTime) *time.Time {
 	return &v
 }
 
+// clampLimit applies the list defaults: 50 rows, at most 500.
+func clampLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	return min(n, 500)
+}
+
 // nullInt binds an optional id (0 means NULL).
 func nullInt(id int64) any {
 	if id == 0 {

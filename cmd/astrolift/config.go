@@ -65,6 +65,20 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	return fs, nil
 }
 
+// parseFlags parses a subcommand's flags and builds its logger.
+func parseFlags(cmd string, args []string) (config, *slog.Logger, error) {
+	var c config
+	fs, err := newFlagSet(cmd, &c, "data")
+	if err != nil {
+		return c, nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	log, err := c.logger(os.Stderr)
+	return c, log, err
+}
+
 // databaseURL defaults to a SQLite file in the data directory.
 func (c *config) databaseURL() string {
 	if c.DatabaseURL != "" {

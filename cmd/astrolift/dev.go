@@ -16,15 +16,7 @@ import (
 // its kubeconfig written to <data-dir>/kubeconfig, and serve on top.
 // SIGINT/SIGTERM stop the server and then every control-plane process.
 func runDev(ctx context.Context, args []string) (retErr error) {
-	var c config
-	fs, err := newFlagSet("dev", &c, "data")
-	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := c.logger(os.Stderr)
+	c, log, err := parseFlags("dev", args)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 
 	"k8s.io/client-go/rest"
 
@@ -16,15 +15,7 @@ import (
 )
 
 func runServe(ctx context.Context, args []string) error {
-	var c config
-	fs, err := newFlagSet("serve", &c, "data")
-	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := c.logger(os.Stderr)
+	c, log, err := parseFlags("serve", args)
 	if err != nil {
 		return err
 	}
@@ -68,12 +59,8 @@ func serve(ctx context.Context, c config, restCfg *rest.Config, log *slog.Logger
 }
 
 func runMigrate(ctx context.Context, args []string) error {
-	var c config
-	fs, err := newFlagSet("migrate", &c, "data")
+	c, _, err := parseFlags("migrate", args)
 	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	s, err := store.Open(ctx, c.databaseURL(), store.Options{SkipMigrate: true})
