@@ -6,9 +6,7 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 K8S_BINS  := $(BIN)/k8s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X main.version=$(VERSION)
-TOOLS_CACHE ?= $(HOME)/.cache/astrolift/tools
-GOLANGCI_VERSION := $(shell cd hack/tools/golangci-lint && $(GO) list -m -f '{{.Version}}' github.com/golangci/golangci-lint/v2)
+LDFLAGS   = -X main.version=$(VERSION)
 
 export KUBEBUILDER_ASSETS := $(K8S_BINS)
 
@@ -33,18 +31,15 @@ test: k8s-bins ## Run every test (Go, with -race)
 	set -o pipefail; $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | hack/test-summary.sh
 
 .PHONY: lint
-lint: $(BIN)/golangci-lint ## gofmt check, go vet, golangci-lint
+lint: golangci-lint ## gofmt check, go vet, golangci-lint
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(BIN)/golangci-lint run ./...
 
-$(BIN)/golangci-lint: hack/tools/golangci-lint/go.mod
-	@mkdir -p $(BIN) $(TOOLS_CACHE)
-	@if [[ ! -x $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_VERSION) ]]; then \
-		echo "building golangci-lint $(GOLANGCI_VERSION) (a few minutes the first time)"; \
-		cd hack/tools/golangci-lint && $(GO) build -o $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_VERSION) github.com/golangci/golangci-lint/v2/cmd/golangci-lint; \
-	fi
-	cp $(TOOLS_CACHE)/golangci-lint-$(GOLANGCI_VERSION) $@
+.PHONY: golangci-lint
+golangci-lint: # Build bin/golangci-lint at the version pinned in hack/tools/golangci-lint
+	@hack/build-tool.sh $(BIN) golangci-lint golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
+		"$$(cd hack/tools/golangci-lint && $(GO) list -m -f '{{.Version}}' github.com/golangci/golangci-lint/v2)"
 
 .PHONY: clean
 clean: ## Remove built binaries (keeps ./data and the tools cache)

@@ -7,11 +7,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/astrolift/astrolift/store"
 )
 
-// Pinger is the database as the readiness check sees it.
-type Pinger interface {
+// Database is the store as the readiness check sees it.
+type Database interface {
 	Ping(ctx context.Context) error
+	Driver() store.Driver
 }
 
 // ClusterChecker reports whether a cluster answers, and its version.
@@ -21,10 +24,8 @@ type ClusterChecker interface {
 
 // Options are the services the API uses.
 type Options struct {
-	// DB is checked by /readyz.
-	DB Pinger
-	// DBDriver names the database in /readyz ("sqlite", "postgres").
-	DBDriver string
+	// DB is checked by /readyz, which names its driver.
+	DB Database
 	// Cluster is checked by /readyz; nil means no cluster is configured,
 	// which /readyz reports without failing.
 	Cluster ClusterChecker

@@ -64,7 +64,7 @@ func TestReadyz(t *testing.T) {
 				db = newStore(t)
 				_ = db.Close()
 			}
-			a := api.New(api.Options{DB: db, DBDriver: "sqlite", Cluster: tc.cluster, Logger: quiet()})
+			a := api.New(api.Options{DB: db, Cluster: tc.cluster, Logger: quiet()})
 			rec, body := get(t, a.Handler(), "/readyz")
 			if rec.Code != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.wantStatus, body)

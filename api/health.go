@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -43,11 +42,12 @@ func (a *API) readyz(c *gin.Context) {
 }
 
 func (a *API) checkDatabase(ctx context.Context) Check {
-	ch := Check{Name: "database", Detail: a.opts.DBDriver}
+	ch := Check{Name: "database"}
 	if a.opts.DB == nil {
 		ch.Status, ch.Error = "failed", "no database configured"
 		return ch
 	}
+	ch.Detail = string(a.opts.DB.Driver())
 	start := time.Now()
 	err := a.opts.DB.Ping(ctx)
 	ch.LatencyMS = time.Since(start).Milliseconds()
@@ -70,9 +70,6 @@ func (a *API) checkCluster(ctx context.Context) Check {
 	ch.Status, ch.Detail = "ok", version
 	if err != nil {
 		ch.Status, ch.Error = "failed", err.Error()
-		if errors.Is(err, context.DeadlineExceeded) {
-			ch.Error = "timed out: " + err.Error()
-		}
 	}
 	return ch
 }

@@ -2,45 +2,20 @@
 # Builds the local Kubernetes control plane from the Go modules pinned in
 # hack/tools/{etcd,kubernetes,kwok}/go.mod into bin/k8s (or $1).
 #
-# Idempotent: a binary whose stamp file names the pinned version and Go
-# toolchain is left alone. Built binaries are also kept in a per-user cache
-# ($ASTROLIFT_TOOLS_CACHE, default ~/.cache/astrolift/tools) so a fresh clone
-# on the same machine copies them instead of rebuilding.
+# Each binary is built (or copied from the tools cache) by hack/build-tool.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/bin/k8s}"
-cache="${ASTROLIFT_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/astrolift/tools}"
-gover="$(go env GOVERSION)"
-mkdir -p "$out" "$cache"
+mkdir -p "$out"
 
 modversion() { (cd "$root/hack/tools/$1" && go list -m -f '{{.Version}}' "$2"); }
 
-# build NAME TOOLSDIR PACKAGE VERSION [LDFLAGS]
-build() {
-	local name=$1 dir=$2 pkg=$3 version=$4 ldflags=${5:-}
-	local stamp="$out/.$name.version" want="$version $gover"
-	if [[ -x "$out/$name" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
-		echo "k8s-bins: $name $version up to date"
-		return
-	fi
-	local cached="$cache/$name-$version-$gover"
-	if [[ ! -x "$cached" ]]; then
-		echo "k8s-bins: building $name $version (cold builds take minutes on 2 cores)"
-		local start=$SECONDS
-		(cd "$root/hack/tools/$dir" &&
-			CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $ldflags" -o "$cached.tmp.$$" "$pkg")
-		mv "$cached.tmp.$$" "$cached"
-		echo "k8s-bins: built $name in $((SECONDS - start))s"
-	fi
-	cp "$cached" "$out/$name.tmp.$$"
-	mv "$out/$name.tmp.$$" "$out/$name"
-	echo "$want" >"$stamp"
-}
+build() { "$root/hack/build-tool.sh" "$out" "$@"; }
 
 etcd_v="$(modversion etcd go.etcd.io/etcd/server/v3)"
 k8s_v="$(modversion kubernetes k8s.io/kubernetes)"
-kwok_v="$(modversion kwok sigs.k8s.io/kwok)"
+read -r kwok_v kwok_dir < <(cd "$root/hack/tools/kwok" && go list -m -f '{{.Version}} {{.Dir}}' sigs.k8s.io/kwok)
 
 minor="${k8s_v#v1.}"
 minor="${minor%%.*}"
@@ -54,7 +29,6 @@ build kwok kwok sigs.k8s.io/kwok/cmd/kwok "$kwok_v" "-X sigs.k8s.io/kwok/pkg/con
 
 # kwok refuses to start without stages: collect the "fast" node and pod stages
 # shipped in the pinned kwok module into one multi-document config file.
-kwok_dir="$(cd "$root/hack/tools/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
 stages="$out/kwok-stages.yaml"
 {
 	echo "# kwok $kwok_v stages: kustomize/stage/node/fast and kustomize/stage/pod/fast"

@@ -6,7 +6,7 @@
 set -uo pipefail
 log="$(mktemp)"
 cat >"$log"
-grep -E '^(ok|FAIL|panic:|---|    ---|        ---)|testenv_test.go:.*Available|SKIP:|^\s+\S+_test.go:[0-9]+: ' "$log" | grep -vE '^=== ' || true
+grep -E '^(ok|FAIL|panic:)|^\s*--- |^\s+\S+_test.go:[0-9]+: ' "$log" || true
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")
 skipped=$(grep -cE '^\s*--- SKIP' "$log")

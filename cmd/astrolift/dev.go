@@ -29,6 +29,15 @@ func runDev(ctx context.Context, args []string) (retErr error) {
 		return fmt.Errorf("data dir %s: %w", dataDir, err)
 	}
 
+	s, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := seedDev(ctx, s); err != nil {
+		return err
+	}
+
 	log.Info("starting local control plane", "logs", filepath.Join(dataDir, "logs"))
 	env, err := testenv.Start(ctx, testenv.Options{
 		Controllers:           true,
@@ -49,25 +58,16 @@ func runDev(ctx context.Context, args []string) (retErr error) {
 	if err := env.WriteKubeconfig(kubeconfig); err != nil {
 		return err
 	}
-	c.Kubeconfig = kubeconfig
 	log.Info("local control plane ready", "kubeconfig", kubeconfig, "node", env.NodeName)
 
-	if err := seedDev(ctx, c.databaseURL()); err != nil {
-		return err
-	}
-	return serve(ctx, c, env.Config, log, func(addr string) {
+	return serve(ctx, c, s, env.Config, log, func(addr string) {
 		fmt.Fprintf(os.Stderr, "\nAstrolift is running at http://%s (readiness: http://%s/readyz)\n"+
 			"kubectl --kubeconfig %s get nodes\n\n", addr, addr, kubeconfig)
 	})
 }
 
 // seedDev creates the default organization and project once.
-func seedDev(ctx context.Context, dbURL string) error {
-	s, err := store.Open(ctx, dbURL, store.Options{})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+func seedDev(ctx context.Context, s *store.Store) error {
 	org, err := s.GetOrganization(ctx, "default")
 	if errors.Is(err, store.ErrNotFound) {
 		org = &store.Organization{Slug: "default", Name: "Default organization"}

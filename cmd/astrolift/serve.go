@@ -23,20 +23,28 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil && !errors.Is(err, kube.ErrNotConfigured) {
 		return err
 	}
-	return serve(ctx, c, restCfg, log, nil)
-}
-
-// serve opens the store (migrating it), and serves the API until ctx ends.
-// ready, if not nil, is called with the bound address once listening.
-func serve(ctx context.Context, c config, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
-	s, err := store.Open(ctx, c.databaseURL(), store.Options{})
+	s, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	log.Info("database ready", "driver", s.Driver())
+	return serve(ctx, c, s, restCfg, log, nil)
+}
 
-	opts := api.Options{DB: s, DBDriver: string(s.Driver()), Logger: log, Version: version}
+// openStore opens (and migrates) the configured database.
+func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, error) {
+	s, err := store.Open(ctx, c.databaseURL(), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("database ready", "driver", s.Driver())
+	return s, nil
+}
+
+// serve serves the API on c.Listen until ctx ends. ready, if not nil, is
+// called with the bound address once listening.
+func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
+	opts := api.Options{DB: s, Logger: log, Version: version}
 	if restCfg != nil {
 		checker, err := kube.NewChecker("default", restCfg)
 		if err != nil {
@@ -56,26 +64,4 @@ func serve(ctx context.Context, c config, restCfg *rest.Config, log *slog.Logger
 		ready(ln.Addr().String())
 	}
 	return api.Serve(ctx, ln, api.New(opts).Handler(), log)
-}
-
-func runMigrate(ctx context.Context, args []string) error {
-	c, _, err := parseFlags("migrate", args)
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(ctx, c.databaseURL(), store.Options{SkipMigrate: true})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	applied, err := s.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	v, err := s.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%s database at schema version %d (applied now: %v)\n", s.Driver(), v, applied)
-	return nil
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -113,6 +114,9 @@ func (e *Env) waitSettled(ctx context.Context) error {
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		for _, p := range e.procs {
 			if exited, err := p.exited(); exited {
+				if err == nil {
+					err = errors.New("exit status 0")
+				}
 				return false, fmt.Errorf("%s exited: %w (log %s)", p.name, err, p.logPath)
 			}
 		}
