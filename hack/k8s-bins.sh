@@ -15,7 +15,11 @@ build() { "$root/hack/build-tool.sh" "$out" "$@"; }
 
 etcd_v="$(modversion etcd go.etcd.io/etcd/server/v3)"
 k8s_v="$(modversion kubernetes k8s.io/kubernetes)"
+# go list reports a module's Dir only once it is in the module cache, which a
+# fresh machine (or a binary copied from the tools cache) has not filled yet.
+(cd "$root/hack/tools/kwok" && go mod download sigs.k8s.io/kwok)
 read -r kwok_v kwok_dir < <(cd "$root/hack/tools/kwok" && go list -m -f '{{.Version}} {{.Dir}}' sigs.k8s.io/kwok)
+[[ -d "$kwok_dir/kustomize/stage" ]] || { echo "k8s-bins: kwok module source not found (dir '$kwok_dir')" >&2; exit 1; }
 
 minor="${k8s_v#v1.}"
 minor="${minor%%.*}"

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/agnivade/levenshtein"
 )
 
 // Error is one problem in a manifest, located by file, line and column and
@@ -63,14 +61,42 @@ func didYouMean(key string, candidates []string) string {
 	best, bestDist := "", -1
 	lower := strings.ToLower(key)
 	for _, c := range candidates {
-		d := levenshtein.ComputeDistance(lower, strings.ToLower(c))
+		d := editDistance(lower, strings.ToLower(c))
 		if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
 			best, bestDist = c, d
 		}
 	}
-	limit := max(2, len(key)/3)
+	limit := max(1, len(key)/3)
 	if best == "" || bestDist > limit {
 		return ""
 	}
 	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and transpositions of neighbours ("wbe" -> "web"
+// is one edit) each count one.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }

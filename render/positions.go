@@ -44,7 +44,9 @@ func indexPositions(raw []byte) *positions {
 	var keyValue func(prefix string, kv *unstable.Node)
 	var value func(path string, v *unstable.Node)
 	value = func(path string, v *unstable.Node) {
-		ix.values[path] = shape(v)
+		if v.Raw.Length > 0 { // arrays carry no range of their own
+			ix.values[path] = shape(v)
+		}
 		switch v.Kind {
 		case unstable.InlineTable:
 			it := v.Children()

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,9 +129,14 @@ func render(base *Manifest, in Input, preview bool) ([]*unstructured.Unstructure
 	}
 	r.releaseJob()
 	slices.SortStableFunc(r.objs, func(a, b *unstructured.Unstructured) int {
-		return cmp.Or(cmp.Compare(kindOrder(a.GetKind()), kindOrder(b.GetKind())), cmp.Compare(a.GetName(), b.GetName()))
+		return cmp.Or(cmp.Compare(kindOrder(a.Object["kind"].(string)), kindOrder(b.Object["kind"].(string))),
+			cmp.Compare(objName(a), objName(b)))
 	})
 	return r.objs, nil
+}
+
+func objName(o *unstructured.Unstructured) string {
+	return o.Object["metadata"].(map[string]any)["name"].(string)
 }
 
 var kindOrder = func() func(string) int {
@@ -309,11 +315,13 @@ func (r *renderer) container(c *Container, w *Workload, primary bool) map[string
 	return out
 }
 
+// portName names a container's port after the container when that is a
+// valid port name (at most 15 characters), else "port-<number>".
 func portName(c *Container) string {
 	if len(validation.IsValidPortName(c.Name)) == 0 {
 		return c.Name
 	}
-	return fmt.Sprintf("port-%d", *c.Port)
+	return "port-" + strconv.Itoa(*c.Port)
 }
 
 func resourceRequirements(res *Resources) map[string]any {

@@ -155,7 +155,6 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
-
 func TestPreviewMasksSecrets(t *testing.T) {
 	for _, gc := range goldenCases(t) {
 		for env, in := range gc.inputs {
