@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -17,6 +18,12 @@ type reporter struct {
 	ix      *positions
 	overlay string // "environments.<env>" or "" for the base
 	errs    ErrorList
+	// broken holds the tables in which a value had the wrong type. Checks
+	// of meaning still run after key and type errors, so that one pass
+	// reports everything, but not inside those tables: a zero value there
+	// would only cause misleading follow-up errors.
+	broken     []string
+	validating bool
 }
 
 // locate returns the displayed path and position of a tree path. For an
@@ -59,6 +66,13 @@ func (r *reporter) inOverlay(path string) bool {
 // errorf records a problem with the key at path; value selects the value's
 // position rather than the key's.
 func (r *reporter) errorf(path string, value bool, format string, args ...any) {
+	if r.validating {
+		for _, b := range r.broken {
+			if path == b || strings.HasPrefix(path, b+".") || strings.HasPrefix(path, b+"[") {
+				return
+			}
+		}
+	}
 	shown, at := r.locate(path, value)
 	r.errs = append(r.errs, &Error{File: r.file, Line: at.line, Column: at.col, Path: shown, Message: fmt.Sprintf(format, args...)})
 }
@@ -92,6 +106,7 @@ func (r *reporter) decode(path string, in any, out reflect.Value) {
 		tbl, ok := in.(map[string]any)
 		if !ok {
 			r.errorf(path, true, "expected a table, got %s", tomlType(in))
+			r.broken = append(r.broken, parentPath(path))
 			return
 		}
 		fields := structFields(out.Type())
@@ -107,6 +122,7 @@ func (r *reporter) decode(path string, in any, out reflect.Value) {
 		tbl, ok := in.(map[string]any)
 		if !ok {
 			r.errorf(path, true, "expected a table, got %s", tomlType(in))
+			r.broken = append(r.broken, parentPath(path))
 			return
 		}
 		m := reflect.MakeMapWithSize(out.Type(), len(tbl))
@@ -120,6 +136,7 @@ func (r *reporter) decode(path string, in any, out reflect.Value) {
 		arr, ok := in.([]any)
 		if !ok {
 			r.errorf(path, true, "expected an array, got %s", tomlType(in))
+			r.broken = append(r.broken, parentPath(path))
 			return
 		}
 		s := reflect.MakeSlice(out.Type(), len(arr), len(arr))
@@ -135,6 +152,7 @@ func (r *reporter) decode(path string, in any, out reflect.Value) {
 				hint = fmt.Sprintf(" (quote it: \"%v\")", in)
 			}
 			r.errorf(path, true, "expected a string, got %s%s", tomlType(in), hint)
+			r.broken = append(r.broken, parentPath(path))
 			return
 		}
 		out.SetString(s)
@@ -142,6 +160,7 @@ func (r *reporter) decode(path string, in any, out reflect.Value) {
 		n, ok := in.(int64)
 		if !ok {
 			r.errorf(path, true, "expected an integer, got %s", tomlType(in))
+			r.broken = append(r.broken, parentPath(path))
 			return
 		}
 		out.SetInt(n)
@@ -149,6 +168,7 @@ func (r *reporter) decode(path string, in any, out reflect.Value) {
 		b, ok := in.(bool)
 		if !ok {
 			r.errorf(path, true, "expected true or false, got %s", tomlType(in))
+			r.broken = append(r.broken, parentPath(path))
 			return
 		}
 		out.SetBool(b)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -22,11 +21,6 @@ var ErrEnvKeyNotFound = errors.New("env key not found")
 // be edited safely, for example `environments` as an array of tables or the
 // key defined as a sub-table. The message names the shape and its line.
 var ErrEnvShape = errors.New("env table shape cannot be edited")
-
-var (
-	editKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	editEnvRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-)
 
 // SetEnv returns raw with the env variable key set to value. env "" means the
 // base `[env]` table; otherwise the table `environments.<env>.env`.
@@ -61,7 +55,7 @@ func editTableName(env string) string {
 	if env == "" {
 		return "[env]"
 	}
-	if !editEnvRE.MatchString(env) {
+	if dns1123Label(env) != "" {
 		return fmt.Sprintf("environment %q", env)
 	}
 	return "[environments." + env + ".env]"
@@ -69,12 +63,12 @@ func editTableName(env string) string {
 
 // editEnv sets key to *value, or deletes it when value is nil.
 func editEnv(raw []byte, env, key string, value *string) ([]byte, error) {
-	if !editKeyRE.MatchString(key) {
-		return nil, fmt.Errorf("invalid key %q: must match %s", key, editKeyRE)
+	if !envKeyRE.MatchString(key) {
+		return nil, fmt.Errorf("invalid key %q: must match %s", key, envKeyRE)
 	}
 	path := []string{"env"}
 	if env != "" {
-		if len(env) > 63 || !editEnvRE.MatchString(env) {
+		if dns1123Label(env) != "" {
 			return nil, fmt.Errorf("invalid environment name %q: must be a DNS-1123 label", env)
 		}
 		path = []string{"environments", env, "env"}

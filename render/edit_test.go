@@ -361,7 +361,7 @@ func editCheck(t *testing.T, doc []byte, env, key, value string) {
 	t.Helper()
 	var before map[string]any
 	valid := toml.Unmarshal(doc, &before) == nil &&
-		editKeyRE.MatchString(key) && (env == "" || len(env) <= 63 && editEnvRE.MatchString(env)) && utf8.ValidString(value)
+		envKeyRE.MatchString(key) && (env == "" || dns1123Label(env) == "") && utf8.ValidString(value)
 	out, err := SetEnv(doc, env, key, value)
 	if !valid {
 		if err == nil {

@@ -98,9 +98,8 @@ func Parse(file string, raw []byte) (*Manifest, error) {
 func decodeManifest(r *reporter, tree map[string]any, env string) *Manifest {
 	m := &Manifest{envName: env}
 	r.decode("", tree, reflect.ValueOf(m).Elem())
-	if len(r.errs) == 0 {
-		validate(r, m)
-	}
+	r.validating = true
+	validate(r, m)
 	if len(r.errs) == 0 {
 		m.setDefaults()
 	}

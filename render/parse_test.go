@@ -32,6 +32,7 @@ func TestParseErrors(t *testing.T) {
 			"1:10: schema: unsupported schema 2; this Astrolift reads schema 1"}},
 		{"unknown keys with hints, all at once", base + "replica = 2\n  [workloads.web.autoscale]\n  mx = 3\n[deplyo]\n", []string{
 			"8:1: workloads.web.containers[0].replica: unknown key \"replica\"",
+			"9:18: workloads.web.autoscale: autoscale needs max, for example { min = 1, max = 5 }",
 			"10:3: workloads.web.autoscale.mx: unknown key \"mx\"; did you mean \"max\"?",
 			"11:2: deplyo: unknown key \"deplyo\"; did you mean \"deploy\"?"}},
 		{"wrong types", "schema = 1\n[workloads.web]\nreplicas = \"2\"\npublic = \"yes\"\n[[workloads.web.containers]]\nimage = \"nginx:1\"\nport = 80.5\nenv = { PORT = 8080 }\n", []string{
@@ -39,6 +40,9 @@ func TestParseErrors(t *testing.T) {
 			"4:10: workloads.web.public: expected true or false, got a string",
 			"7:8: workloads.web.containers[0].port: expected an integer, got a float",
 			"8:16: workloads.web.containers[0].env.PORT: expected a string, got an integer (quote it: \"8080\")"}},
+		{"type errors silence follow-ups in their table only", "schema = 1\n[workloads.job]\nkind = 5\nschedule = \"* * * * *\"\n[[workloads.job.containers]]\nimage = \"busybox:1\"\n[workloads.web]\nreplicas = -2\n[[workloads.web.containers]]\nimage = \"nginx:1\"\n", []string{
+			"3:8: workloads.job.kind: expected a string, got an integer (quote it: \"5\")",
+			"8:12: workloads.web.replicas: must be 0 or more, got -2"}},
 		{"workload name", base + "[workloads.Web_2]\n[[workloads.Web_2.containers]]\n", []string{
 			"8:12: workloads.Web_2: workload \"Web_2\" is not a valid name: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"}},
 		{"unknown kind", base + "kind = \"deploy\"\n", []string{

@@ -19,6 +19,9 @@ Usage:
   astrolift serve    [flags]   run the API and dashboard
   astrolift dev      [flags]   run with SQLite and a local control plane (./data)
   astrolift migrate  [flags]   apply database migrations and exit
+  astrolift render   [flags] FILE   print the Kubernetes objects an astrolift.toml renders to
+  astrolift lint     FILE...   check astrolift.toml files; one file:line:col line per problem
+  astrolift seal     --recipient KEY   seal stdin as a sealed:v1: value for [env]
   astrolift version            print the version
 
 Run "astrolift <command> -h" for a command's flags.
@@ -39,6 +42,12 @@ func main() {
 		err = runDev(ctx, args)
 	case "migrate":
 		err = runMigrate(ctx, args)
+	case "render":
+		err = runRender(args, os.Stdout, os.Stderr)
+	case "lint":
+		err = runLint(args, os.Stderr)
+	case "seal":
+		err = runSeal(args, os.Stdin, os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println(versionString())
 	case "help", "-h", "--help":
@@ -50,6 +59,10 @@ func main() {
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
+		}
+		var code exitCode
+		if errors.As(err, &code) {
+			os.Exit(int(code))
 		}
 		fmt.Fprintf(os.Stderr, "astrolift: %v\n", err)
 		os.Exit(1)
