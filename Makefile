@@ -30,6 +30,10 @@ k8s-bins: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler
 test: k8s-bins ## Run every test (Go, with -race)
 	set -o pipefail; $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | hack/test-summary.sh
 
+.PHONY: bench
+bench: ## Run the Go benchmarks on one core (render: BenchmarkRender target >= 5,000 renders/s)
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./...
+
 .PHONY: lint
 lint: golangci-lint ## gofmt check, go vet, golangci-lint
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,6 +2,8 @@ package render
 
 import (
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,5 +136,79 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+func TestParseOverlayAndDefaults(t *testing.T) {
+	raw, err := os.ReadFile("testdata/design-example/astrolift.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse("astrolift.toml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Environments(); !slices.Equal(got, []string{"staging"}) {
+		t.Errorf("Environments() = %v", got)
+	}
+	web, stagingWeb := m.Workloads["web"], m.Environment("staging").Workloads["web"]
+	if *web.Replicas != 2 || *stagingWeb.Replicas != 1 {
+		t.Errorf("replicas base %d staging %d, want 2 and 1", *web.Replicas, *stagingWeb.Replicas)
+	}
+	// Tables merge: the overlay's autoscale keeps the base's cpu_percent.
+	if a := stagingWeb.Autoscale; *a.Min != 1 || *a.Max != 2 || *a.CPUPercent != 70 {
+		t.Errorf("staging autoscale = %d..%d @%d%%, want 1..2 @70%%", *a.Min, *a.Max, *a.CPUPercent)
+	}
+	if m.Env["LOG_LEVEL"] != "info" || m.Environment("staging").Env["LOG_LEVEL"] != "debug" {
+		t.Error("env overlay not applied, or applied to the base")
+	}
+	if !IsSealed(m.Environment("staging").Env["STRIPE_KEY"]) {
+		t.Error("base env keys missing from the overlay")
+	}
+	if m.Environment("production") != m {
+		t.Error("an environment without overlay must be the base")
+	}
+	// Defaults.
+	if m.Deploy.Timeout != "5m" || m.Workloads["nightly"].ConcurrencyPolicy != "forbid" {
+		t.Errorf("defaults: timeout %q, concurrency %q", m.Deploy.Timeout, m.Workloads["nightly"].ConcurrencyPolicy)
+	}
+	ws := mustParse(t, "schema = 1\n[workloads.api]\n[[workloads.api.containers]]\nimage = \"nginx:1\"\n[workloads.api.autoscale]\nmax = 3\n").Workloads["api"]
+	if ws.Kind != KindDeployment || ws.Containers[0].Name != "api" || *ws.Autoscale.Min != 1 || *ws.Autoscale.CPUPercent != 80 || ws.Replicas != nil {
+		t.Errorf("defaults: %+v %+v", ws, ws.Autoscale)
+	}
+}
+
+// Arrays replace: an overlay's containers replace the base's entirely.
+func TestOverlayArraysReplace(t *testing.T) {
+	m := mustParse(t, base+"  command = [\"a\", \"b\"]\n[environments.prod]\nworkloads.web.containers = [{ port = 9090, command = [\"c\"] }]\n")
+	base, prod := m.Workloads["web"].Containers, m.Environment("prod").Workloads["web"].Containers
+	if len(base) != 1 || *base[0].Port != 8080 || len(base[0].Command) != 2 {
+		t.Errorf("base containers changed: %+v", base)
+	}
+	if len(prod) != 1 || *prod[0].Port != 9090 || !slices.Equal(prod[0].Command, []string{"c"}) {
+		t.Errorf("prod containers = %+v", prod)
+	}
+}
+
+// Every complete example in docs/manifest.md parses.
+func TestManifestDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/manifest.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(doc), "```toml\n")[1:]
+	checked := 0
+	for _, b := range blocks {
+		src := b[:strings.Index(b, "```")]
+		if !strings.HasPrefix(src, "schema = 1") {
+			continue // a fragment
+		}
+		if _, err := Parse("docs/manifest.md example", []byte(src)); err != nil {
+			t.Errorf("example does not parse:\n%s\n%v", src, err)
+		}
+		checked++
+	}
+	if checked < 3 {
+		t.Errorf("checked %d examples, want one per workload kind", checked)
 	}
 }

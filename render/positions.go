@@ -84,7 +84,7 @@ func indexPositions(raw []byte) *positions {
 			for it.Next() {
 				path = joinPath(path, string(it.Node().Data))
 				at = shape(it.Node())
-				if n, ok := arrayTables[path]; ok && !(e.Kind == unstable.ArrayTable && it.IsLast()) {
+				if n, ok := arrayTables[path]; ok && (e.Kind != unstable.ArrayTable || !it.IsLast()) {
 					path = indexPath(path, n-1) // a sub-table of the last element
 				}
 				ix.setKey(path, at)
