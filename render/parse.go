@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -64,7 +66,7 @@ func Parse(file string, raw []byte) (*Manifest, error) {
 			continue
 		}
 		for _, k := range sortedKeys(overlay) {
-			if !contains(overlayKeys, k) {
+			if !slices.Contains(overlayKeys, k) {
 				pr.errorf(joinPath(path, k), false, "unknown key %q%s (an environment overrides only %s)",
 					k, didYouMean(k, overlayKeys), strings.Join(overlayKeys, ", "))
 				delete(overlay, k)
@@ -142,11 +144,11 @@ func (m *Manifest) Environments() []string {
 // File is the file name given to Parse.
 func (m *Manifest) File() string { return m.file }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// DeployTimeout is deploy.timeout as a duration (default 5m).
+func (m *Manifest) DeployTimeout() time.Duration {
+	d, err := time.ParseDuration(m.Deploy.Timeout)
+	if err != nil || d <= 0 {
+		return 5 * time.Minute
 	}
-	return false
+	return d
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // base is a valid manifest that the error cases extend.
@@ -169,7 +170,7 @@ func TestParseOverlayAndDefaults(t *testing.T) {
 		t.Error("an environment without overlay must be the base")
 	}
 	// Defaults.
-	if m.Deploy.Timeout != "5m" || m.Workloads["nightly"].ConcurrencyPolicy != "forbid" {
+	if m.Deploy.Timeout != "5m" || m.DeployTimeout() != 5*time.Minute || m.Workloads["nightly"].ConcurrencyPolicy != "forbid" {
 		t.Errorf("defaults: timeout %q, concurrency %q", m.Deploy.Timeout, m.Workloads["nightly"].ConcurrencyPolicy)
 	}
 	ws := mustParse(t, "schema = 1\n[workloads.api]\n[[workloads.api.containers]]\nimage = \"nginx:1\"\n[workloads.api.autoscale]\nmax = 3\n").Workloads["api"]

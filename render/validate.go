@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // CronJob time zones validate without the host's zoneinfo
@@ -307,7 +308,7 @@ func command(r *reporter, p string, argv []string) {
 }
 
 func oneOf(r *reporter, p, v string, allowed ...string) {
-	if v != "" && !contains(allowed, v) {
+	if v != "" && !slices.Contains(allowed, v) {
 		r.errorf(p, true, "%q is not one of %s%s", v, strings.Join(allowed, ", "), didYouMean(v, allowed))
 	}
 }
