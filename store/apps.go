@@ -22,6 +22,7 @@ type App struct {
 	DeployBranch    string
 	ManifestPath    string
 	Namespace       string
+	TriggerMode     string // push | manual | ci; default push
 	Status          string // onboarding state, owned by the reconciler
 	StatusError     string
 
@@ -68,7 +69,7 @@ const appColumns = `id, org_id, project_id, slug, name, description, source_url,
 	manifest_raw, manifest_commit, manifest_blob, manifest_synced_at,
 	manifest_raw_staged, staged_base_blob, staged_by, staged_at, staged_pr_url, staged_pr_number,
 	repo_head_commit, repo_manifest_blob, repo_checked_at, repo_error,
-	created_at, updated_at, deleted_at`
+	created_at, updated_at, deleted_at, trigger_mode`
 
 func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 	a := &App{}
@@ -84,7 +85,7 @@ func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 		&a.Manifest.Raw, &a.Manifest.Commit, &a.Manifest.BlobID, &synced,
 		&staged, &stagedBase, &stagedBy, &stagedAt, &prURL, &prNumber,
 		&a.Repo.Commit, &a.Repo.BlobID, &checked, &a.Repo.Error,
-		&a.CreatedAt, &a.UpdatedAt, &deleted)
+		&a.CreatedAt, &a.UpdatedAt, &deleted, &a.TriggerMode)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +120,9 @@ func (s *Store) CreateApp(ctx context.Context, a *App) error {
 	if a.ManifestPath == "" {
 		a.ManifestPath = "astrolift.toml"
 	}
+	if a.TriggerMode == "" {
+		a.TriggerMode = "push"
+	}
 	return s.tx(ctx, func(q queryer) error {
 		var recent int
 		err := q.QueryRowContext(ctx,
@@ -132,10 +136,10 @@ func (s *Store) CreateApp(ctx context.Context, a *App) error {
 		}
 		err = q.QueryRowContext(ctx,
 			`INSERT INTO apps (org_id, project_id, slug, name, description, source_url, source_kind, scm_connection_id,
-				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at, trigger_mode)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			a.OrgID, a.ProjectID, a.Slug, a.Name, a.Description, a.SourceURL, a.SourceKind, nullInt(a.SCMConnectionID),
-			a.DeployBranch, a.ManifestPath, a.Namespace, a.Status, a.StatusError, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
+			a.DeployBranch, a.ManifestPath, a.Namespace, a.Status, a.StatusError, a.CreatedAt, a.UpdatedAt, a.TriggerMode).Scan(&a.ID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("app %q: slug taken: %w", a.Slug, ErrConflict)
 		}
