@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,14 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Version is reported by /healthz.
 	Version string
+	// Store backs the JSON API under /api/v1; without it only the health
+	// and metrics endpoints are served.
+	Store *store.Store
+	// SessionTTL is how long a login session lives without activity
+	// (default DefaultSessionTTL).
+	SessionTTL time.Duration
+	// Now overrides the clock (tests).
+	Now func() time.Time
 }
 
 // API holds the router and the services its handlers use.
@@ -44,6 +53,8 @@ type API struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	router  *gin.Engine
+	store   *store.Store
+	limiter loginLimiter
 }
 
 // New builds the API and its router.
@@ -54,7 +65,16 @@ func New(opts Options) *API {
 	if opts.Registry == nil {
 		opts.Registry = NewRegistry()
 	}
-	a := &API{opts: opts, log: opts.Logger, metrics: newHTTPMetrics(opts.Registry)}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.DB == nil && opts.Store != nil {
+		opts.DB = opts.Store
+	}
+	a := &API{opts: opts, log: opts.Logger, metrics: newHTTPMetrics(opts.Registry), store: opts.Store}
 	gin.SetMode(gin.ReleaseMode)
 	a.router = gin.New()
 	a.router.HandleMethodNotAllowed = true
@@ -64,3 +84,5 @@ func New(opts Options) *API {
 
 // Handler returns the HTTP handler serving every route.
 func (a *API) Handler() http.Handler { return a.router }
+
+func (a *API) now() time.Time { return a.opts.Now().UTC() }

@@ -1,9 +1,14 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/astrolift/astrolift/render"
+	"github.com/astrolift/astrolift/store"
 )
 
 // ErrorBody is the one error shape every endpoint answers with.
@@ -28,4 +33,58 @@ func (a *API) notFound(c *gin.Context) {
 
 func (a *API) methodNotAllowed(c *gin.Context) {
 	abortWithError(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+}
+
+// Error is a handler error with its HTTP status and, for validation errors,
+// the offending field. Handlers return it through fail.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// invalid is a 400 naming the request field at fault.
+func invalid(field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+var (
+	errUnauthenticated = &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "log in, or send Authorization: Bearer <token>"}
+	errCSRF            = &Error{Status: http.StatusForbidden, Code: "csrf", Message: "missing or wrong X-CSRF-Token header (a cookie session must send the token it got at login)"}
+)
+
+func forbidden(perm Permission) *Error {
+	return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("you need the %s permission here", perm)}
+}
+
+// fail answers with the error shape for err: *Error as is, store errors as
+// 404/409, manifest problems as 422 with file:line:col, anything else 500
+// (logged, not shown).
+func (a *API) fail(c *gin.Context, err error) {
+	var (
+		e    *Error
+		list render.ErrorList
+		mbe  *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &list):
+		e = &Error{Status: http.StatusUnprocessableEntity, Code: "manifest_invalid", Message: list.Error()}
+		if len(list) > 0 {
+			e.Field = list[0].Path
+		}
+	case errors.As(err, &mbe):
+		e = &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+	case errors.Is(err, store.ErrNotFound):
+		e = &Error{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+	case errors.Is(err, store.ErrConflict):
+		e = &Error{Status: http.StatusConflict, Code: "conflict", Message: err.Error()}
+	default:
+		a.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	}
+	c.AbortWithStatusJSON(e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }

@@ -1,13 +1,146 @@
 package api
 
-// routes declares every route of the API, in one place.
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/astrolift/astrolift/store"
+)
+
+// scopeFrom says where a route finds the scope its permission is checked
+// against.
+type scopeFrom int
+
+const (
+	scopeOrg     scopeFrom = iota // the caller's organization
+	scopeTeam                     // the :team path parameter
+	scopeProject                  // the :project path parameter (and its team)
+	scopeApp                      // the :slug path parameter (its project's team and the app)
+	scopeHandler                  // the handler checks, from the request body or the object (create/grant/revoke)
+)
+
+// Route is one endpoint of the JSON API: what it needs and what it does.
+// The table below is the whole API surface; the OpenAPI document and the
+// RBAC matrix test are built from it.
+type Route struct {
+	Method  string
+	Path    string
+	Summary string
+	// Permission is what the caller must hold at the route's scope; empty
+	// means the route is public (no authentication).
+	Permission Permission
+	scope      scopeFrom
+	handler    gin.HandlerFunc
+}
+
+// Routes lists every /api/v1 route.
+func (a *API) Routes() []Route {
+	return []Route{
+		{http.MethodPost, "/api/v1/auth/login", "Log in with email and password; sets the session cookie", "", scopeOrg, a.login},
+		{http.MethodPost, "/api/v1/auth/logout", "End the cookie session", PermOrgRead, scopeOrg, a.logout},
+		{http.MethodGet, "/api/v1/me", "The caller and their role bindings", PermOrgRead, scopeOrg, a.me},
+		{http.MethodGet, "/api/v1/me/tokens", "The caller's API tokens", PermOrgRead, scopeOrg, a.listTokens},
+		{http.MethodPost, "/api/v1/me/tokens", "Create an API token (the secret is shown once)", PermOrgRead, scopeOrg, a.createToken},
+		{http.MethodDelete, "/api/v1/me/tokens/:id", "Revoke one of the caller's API tokens", PermOrgRead, scopeOrg, a.deleteToken},
+
+		{http.MethodGet, "/api/v1/teams", "List teams", PermOrgRead, scopeOrg, a.listTeams},
+		{http.MethodPost, "/api/v1/teams", "Create a team", PermTeamsWrite, scopeOrg, a.createTeam},
+		{http.MethodGet, "/api/v1/teams/:team", "Show a team", PermOrgRead, scopeTeam, a.getTeam},
+		{http.MethodDelete, "/api/v1/teams/:team", "Delete a team (soft; refused while it owns projects)", PermTeamsWrite, scopeTeam, a.deleteTeam},
+
+		{http.MethodGet, "/api/v1/projects", "List projects", PermOrgRead, scopeOrg, a.listProjects},
+		{http.MethodPost, "/api/v1/projects", "Create a project (projects.write on the org or its team)", PermProjectsWrite, scopeHandler, a.createProject},
+		{http.MethodGet, "/api/v1/projects/:project", "Show a project", PermOrgRead, scopeProject, a.getProject},
+		{http.MethodPatch, "/api/v1/projects/:project", "Change a project's name, description or team", PermProjectsWrite, scopeProject, a.updateProject},
+		{http.MethodDelete, "/api/v1/projects/:project", "Delete a project (soft; refused while it holds apps)", PermProjectsWrite, scopeProject, a.deleteProject},
+
+		{http.MethodGet, "/api/v1/members", "List role bindings", PermOrgRead, scopeOrg, a.listMembers},
+		{http.MethodPost, "/api/v1/members", "Grant a role at a scope (members.manage there)", PermMembersManage, scopeHandler, a.grantRole},
+		{http.MethodDelete, "/api/v1/members/:id", "Revoke a role binding (soft; members.manage at its scope)", PermMembersManage, scopeHandler, a.revokeRole},
+
+		{http.MethodGet, "/api/v1/apps", "List the apps the caller may read (?project, ?status, ?q, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listApps},
+		{http.MethodPost, "/api/v1/apps", "Register an app in a project (app.create on the project's team or org)", PermAppCreate, scopeHandler, a.createApp},
+		{http.MethodGet, "/api/v1/apps/:slug", "Show an app", PermAppRead, scopeApp, a.getApp},
+		{http.MethodPatch, "/api/v1/apps/:slug", "Change an app's settings (the slug is immutable)", PermAppUpdate, scopeApp, a.updateApp},
+		{http.MethodDelete, "/api/v1/apps/:slug", "Delete an app (soft; the slug stays reserved for the grace window)", PermAppDelete, scopeApp, a.deleteApp},
+		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview},
+		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents},
+	}
+}
+
+// routes registers every route, in one place.
 func (a *API) routes() {
 	r := a.router
-	r.Use(a.recoverPanics, a.observe)
+	r.Use(a.recoverPanics, a.observe, limitBody)
 	r.NoRoute(a.notFound)
 	r.NoMethod(a.methodNotAllowed)
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
 	r.GET("/metrics", a.metricsHandler())
+	if a.store == nil {
+		return // health and metrics only
+	}
+	for _, rt := range a.Routes() {
+		if rt.Permission == "" {
+			r.Handle(rt.Method, rt.Path, rt.handler)
+			continue
+		}
+		r.Handle(rt.Method, rt.Path, a.authenticate, a.authorize(rt), rt.handler)
+	}
+}
+
+// authorize loads the route's scope object (team, project or app, stored in
+// the gin context under that name) and checks the route's permission on it.
+// scopeHandler routes check in the handler, once they know the scope.
+func (a *API) authorize(rt Route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		p := principalOf(c)
+		var sc scope
+		switch rt.scope {
+		case scopeHandler:
+			c.Next()
+			return
+		case scopeTeam:
+			t, err := a.store.GetTeam(ctx, p.user.OrgID, c.Param("team"))
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			c.Set("team", t)
+			sc.teamID = t.ID
+		case scopeProject:
+			pr, err := a.store.GetProject(ctx, p.user.OrgID, c.Param("project"))
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			c.Set("project", pr)
+			sc.teamID = pr.TeamID
+		case scopeApp:
+			app, err := a.store.GetApp(ctx, c.Param("slug"))
+			if err == nil && app.OrgID != p.user.OrgID {
+				err = store.ErrNotFound
+			}
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			pr, err := a.store.GetProjectByID(ctx, app.ProjectID)
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			c.Set("app", app)
+			c.Set("project", pr)
+			sc = scope{teamID: pr.TeamID, appID: app.ID}
+		}
+		if !p.allows(rt.Permission, sc) {
+			a.fail(c, forbidden(rt.Permission))
+			return
+		}
+		c.Next()
+	}
 }

@@ -175,10 +175,19 @@ type AppFilter struct {
 	Status    string
 	// Query matches slug or name (case-insensitive substring).
 	Query string
+	// Visible, when set, keeps only apps in projects of these teams or
+	// with these ids (what a user's role bindings let them read).
+	Visible *AppVisibility
 	// AfterSlug is the pagination cursor: apps sort by slug.
 	AfterSlug string
 	// Limit caps the result (default 50, at most 500).
 	Limit int
+}
+
+// AppVisibility is a set of teams and apps; see AppFilter.Visible.
+type AppVisibility struct {
+	TeamIDs []int64
+	AppIDs  []int64
 }
 
 // ListApps returns live apps by slug.
@@ -202,6 +211,18 @@ func (s *Store) ListApps(ctx context.Context, f AppFilter) ([]*App, error) {
 	}
 	if f.Query != "" {
 		add("(LOWER(slug) LIKE ? OR LOWER(name) LIKE ?)", "%"+strings.ToLower(f.Query)+"%")
+	}
+	if v := f.Visible; v != nil {
+		conds := []string{"1 = 0"}
+		for _, id := range v.TeamIDs {
+			args = append(args, id)
+			conds = append(conds, fmt.Sprintf("project_id IN (SELECT id FROM projects WHERE team_id = $%d)", len(args)))
+		}
+		for _, id := range v.AppIDs {
+			args = append(args, id)
+			conds = append(conds, fmt.Sprintf("id = $%d", len(args)))
+		}
+		where = append(where, "("+strings.Join(conds, " OR ")+")")
 	}
 	if f.AfterSlug != "" {
 		add("slug > ?", f.AfterSlug)
@@ -316,4 +337,12 @@ func (s *Store) RestoreApp(ctx context.Context, id int64) error {
 		return fmt.Errorf("restore app %d: no deleted app with that id: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// UpdateApp changes a live app's settings: name, description, deploy
+// branch, manifest path and trigger mode. The slug never changes.
+func (s *Store) UpdateApp(ctx context.Context, a *App) error {
+	return s.updateApp(ctx, a.ID, "settings",
+		`name = $1, description = $2, deploy_branch = $3, manifest_path = $4, trigger_mode = $5`,
+		a.Name, a.Description, a.DeployBranch, a.ManifestPath, a.TriggerMode)
 }

@@ -231,3 +231,70 @@ func softDelete(ctx context.Context, q queryer, table string, id int64, at time.
 	}
 	return nil
 }
+
+// GetTeam returns the organization's live team with slug.
+func (s *Store) GetTeam(ctx context.Context, orgID int64, slug string) (*Team, error) {
+	t := &Team{}
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id, org_id, slug, name, created_at FROM teams WHERE org_id = $1 AND slug = $2 AND deleted_at IS NULL`, orgID, slug).
+		Scan(&t.ID, &t.OrgID, &t.Slug, &t.Name, &t.CreatedAt)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("team %q", slug))
+	}
+	return t, nil
+}
+
+// DeleteTeam soft-deletes a team. It refuses while live projects belong to it.
+func (s *Store) DeleteTeam(ctx context.Context, id int64) error {
+	return s.tx(ctx, func(q queryer) error {
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM projects WHERE team_id = $1 AND deleted_at IS NULL`, id).Scan(&n); err != nil {
+			return fmt.Errorf("delete team %d: %w", id, err)
+		}
+		if n > 0 {
+			return fmt.Errorf("delete team %d: %d live projects belong to it: %w", id, n, ErrConflict)
+		}
+		return softDelete(ctx, q, "teams", id, s.timestamp(), fmt.Sprintf("team %d", id))
+	})
+}
+
+// GetProjectByID returns the live project with id.
+func (s *Store) GetProjectByID(ctx context.Context, id int64) (*Project, error) {
+	p, err := scanProject(s.db.QueryRowContext(ctx,
+		`SELECT `+projectColumns+` FROM projects WHERE id = $1 AND deleted_at IS NULL`, id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("project %d", id))
+	}
+	return p, nil
+}
+
+// UpdateProject changes a live project's name, description and team.
+func (s *Store) UpdateProject(ctx context.Context, p *Project) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE projects SET name = $1, description = $2, team_id = $3 WHERE id = $4 AND deleted_at IS NULL`,
+		p.Name, p.Description, nullInt(p.TeamID), p.ID)
+	if err != nil {
+		return fmt.Errorf("update project %q: %w", p.Slug, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("update project %q: %w", p.Slug, ErrNotFound)
+	}
+	return nil
+}
+
+// ListUsers returns the organization's live users by email.
+func (s *Store) ListUsers(ctx context.Context, orgID int64) ([]*User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = $1 AND deleted_at IS NULL ORDER BY email`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/testenv"
 	"github.com/astrolift/astrolift/store"
 )
@@ -76,6 +79,9 @@ func seedDev(ctx context.Context, s *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("seed organization: %w", err)
 	}
+	if err := seedAdmin(ctx, s, org, os.Stderr); err != nil {
+		return err
+	}
 	if _, err := s.GetProject(ctx, org.ID, "demo"); errors.Is(err, store.ErrNotFound) {
 		err = s.CreateProject(ctx, &store.Project{OrgID: org.ID, Slug: "demo", Name: "Demo", Description: "Seeded by astrolift dev"})
 		if err != nil {
@@ -84,5 +90,36 @@ func seedDev(ctx context.Context, s *store.Store) error {
 	} else if err != nil {
 		return fmt.Errorf("seed project: %w", err)
 	}
+	return nil
+}
+
+// devAdminEmail is the first admin that astrolift dev creates.
+const devAdminEmail = "admin@astrolift.local"
+
+// seedAdmin creates the first admin (org.owner) when the organization has no
+// user yet, and prints the generated password once, to the terminal only
+// (never to the log).
+func seedAdmin(ctx context.Context, s *store.Store, org *store.Organization, w io.Writer) error {
+	users, err := s.ListUsers(ctx, org.ID)
+	if err != nil {
+		return fmt.Errorf("seed admin: %w", err)
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	password := rand.Text()
+	hash, err := api.HashPassword(password)
+	if err != nil {
+		return fmt.Errorf("seed admin: %w", err)
+	}
+	u := &store.User{OrgID: org.ID, Email: devAdminEmail, Name: "Admin", PasswordHash: hash}
+	if err := s.CreateUser(ctx, u); err != nil {
+		return fmt.Errorf("seed admin: %w", err)
+	}
+	b := &store.RoleBinding{OrgID: org.ID, UserID: u.ID, Role: "org.owner", ScopeLevel: store.ScopeOrg, ScopeID: org.ID}
+	if err := s.CreateRoleBinding(ctx, b); err != nil {
+		return fmt.Errorf("seed admin: %w", err)
+	}
+	fmt.Fprintf(w, "\nFirst admin created (shown once, keep it):\n  email:    %s\n  password: %s\n\n", u.Email, password)
 	return nil
 }

@@ -44,7 +44,7 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, e
 // serve serves the API on c.Listen until ctx ends. ready, if not nil, is
 // called with the bound address once listening.
 func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
-	opts := api.Options{DB: s, Logger: log, Version: version}
+	opts := api.Options{Store: s, Logger: log, Version: version}
 	if restCfg != nil {
 		checker, err := kube.NewChecker("default", restCfg)
 		if err != nil {

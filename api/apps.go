@@ -1,0 +1,400 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/astrolift/astrolift/render"
+	"github.com/astrolift/astrolift/store"
+)
+
+// appSlugMax leaves room in Kubernetes names for "-<workload>" suffixes.
+const appSlugMax = 40
+
+var (
+	scpLikeRE  = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$`)
+	branchRE   = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+	sourceKind = []string{"git", "github", "gitlab", "gitea", "bitbucket"}
+	triggers   = []string{"push", "manual", "ci"}
+)
+
+type createAppRequest struct {
+	Project       string `json:"project"`
+	Name          string `json:"name"`
+	Slug          string `json:"slug"`
+	Description   string `json:"description"`
+	SourceURL     string `json:"source_url"`
+	SourceKind    string `json:"source_kind"`
+	SCMConnection string `json:"scm_connection"`
+	ManifestPath  string `json:"manifest_path"`
+	DeployBranch  string `json:"deploy_branch"`
+	TriggerMode   string `json:"trigger_mode"`
+}
+
+type updateAppRequest struct {
+	Slug         *string `json:"slug"`
+	Name         *string `json:"name"`
+	Description  *string `json:"description"`
+	ManifestPath *string `json:"manifest_path"`
+	DeployBranch *string `json:"deploy_branch"`
+	TriggerMode  *string `json:"trigger_mode"`
+}
+
+func checkSourceURL(s string) error {
+	if scpLikeRE.MatchString(s) {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" && u.Scheme != "file" {
+		return invalid("source_url", "source_url %q is not a clone URL (https://host/owner/repo.git, ssh://…, git@host:owner/repo.git)", s)
+	}
+	switch u.Scheme {
+	case "https", "http", "ssh", "git", "file":
+		return nil
+	}
+	return invalid("source_url", "source_url %q: scheme %q is not supported", s, u.Scheme)
+}
+
+func checkManifestPath(p string) error {
+	if p == "" || path.IsAbs(p) || strings.Contains(p, "\\") || path.Clean(p) != p || strings.HasPrefix(p, "../") || !strings.HasSuffix(p, ".toml") {
+		return invalid("manifest_path", "manifest_path %q must be a clean relative path to a .toml file, for example astrolift.toml or services/api/astrolift.toml", p)
+	}
+	return nil
+}
+
+func checkBranch(b string) error {
+	if !branchRE.MatchString(b) || strings.Contains(b, "..") || strings.HasPrefix(b, "-") || strings.HasPrefix(b, "/") ||
+		strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".lock") || len(b) > 200 {
+		return invalid("deploy_branch", "deploy_branch %q is not a branch name", b)
+	}
+	return nil
+}
+
+func oneOfField(field, v string, allowed []string) error {
+	for _, x := range allowed {
+		if v == x {
+			return nil
+		}
+	}
+	return invalid(field, "%s %q is not one of %s", field, v, strings.Join(allowed, ", "))
+}
+
+// createApp registers an app in a project: it needs app.create on the
+// project's team (or the organization). The app starts pending; the
+// onboarding workflow provisions it.
+func (a *API) createApp(c *gin.Context) {
+	var req createAppRequest
+	if err := bindJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	if req.Project == "" {
+		a.fail(c, invalid("project", "project is required"))
+		return
+	}
+	pr, err := a.store.GetProject(ctx, p.user.OrgID, req.Project)
+	if err != nil {
+		a.fail(c, invalid("project", "no project %q", req.Project))
+		return
+	}
+	if !p.allows(PermAppCreate, scope{teamID: pr.TeamID}) {
+		a.fail(c, forbidden(PermAppCreate))
+		return
+	}
+	app := &store.App{OrgID: p.user.OrgID, ProjectID: pr.ID, Name: strings.TrimSpace(req.Name), Description: req.Description,
+		SourceURL: req.SourceURL, SourceKind: req.SourceKind, ManifestPath: req.ManifestPath, DeployBranch: req.DeployBranch,
+		TriggerMode: req.TriggerMode, Status: "pending"}
+	if app.Name == "" {
+		a.fail(c, invalid("name", "name is required"))
+		return
+	}
+	if app.SourceKind == "" {
+		app.SourceKind = "git"
+	}
+	if app.ManifestPath == "" {
+		app.ManifestPath = "astrolift.toml"
+	}
+	if app.DeployBranch == "" {
+		app.DeployBranch = "main" // TODO(scm issue): the repository's default branch
+	}
+	if app.TriggerMode == "" {
+		app.TriggerMode = "push"
+	}
+	for _, err := range []error{
+		checkSourceURL(app.SourceURL), oneOfField("source_kind", app.SourceKind, sourceKind), checkManifestPath(app.ManifestPath),
+		checkBranch(app.DeployBranch), oneOfField("trigger_mode", app.TriggerMode, triggers),
+	} {
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	if req.SCMConnection != "" {
+		a.fail(c, invalid("scm_connection", "SCM connections are not available yet; register with a clone URL"))
+		return
+	}
+	explicit := req.Slug != ""
+	if !explicit {
+		req.Slug = slugify(app.Name, appSlugMax)
+	}
+	if err := slugField("slug", req.Slug, appSlugMax); err != nil {
+		a.fail(c, err)
+		return
+	}
+	// A generated slug that is taken gets a numeric suffix; a chosen one is a 409.
+	for i := 1; ; i++ {
+		app.Slug = req.Slug
+		if i > 1 {
+			suffix := fmt.Sprintf("-%d", i)
+			app.Slug = strings.TrimRight(req.Slug[:min(len(req.Slug), appSlugMax-len(suffix))], "-") + suffix
+		}
+		err = a.store.CreateApp(ctx, app)
+		if err == nil || !errors.Is(err, store.ErrConflict) || explicit || i == 20 {
+			break
+		}
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.event(ctx, app.OrgID, app.ID, "app.registered", p.user.Email, "app "+app.Slug+" registered from "+app.SourceURL)
+	c.JSON(http.StatusCreated, newAppDTO(app, pr.Slug))
+}
+
+func (a *API) projectSlugs(ctx context.Context, orgID int64) map[int64]string {
+	ps, err := a.store.ListProjects(ctx, orgID)
+	out := map[int64]string{}
+	if err != nil {
+		return out
+	}
+	for _, p := range ps {
+		out[p.ID] = p.Slug
+	}
+	return out
+}
+
+// listApps lists the apps the caller may read, by slug, with filters
+// ?project=, ?status=, ?q= (slug or name contains) and cursor pagination.
+func (a *API) listApps(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	f := store.AppFilter{OrgID: p.user.OrgID, Status: c.Query("status"), Query: c.Query("q"), AfterSlug: cursor, Limit: limit, Visible: p.visibleApps()}
+	if slug := c.Query("project"); slug != "" {
+		pr, err := a.store.GetProject(ctx, p.user.OrgID, slug)
+		if err != nil {
+			a.fail(c, invalid("project", "no project %q", slug))
+			return
+		}
+		f.ProjectID = pr.ID
+	}
+	apps, err := a.store.ListApps(ctx, f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	projects := a.projectSlugs(ctx, p.user.OrgID)
+	out := make([]appDTO, len(apps))
+	for i, app := range apps {
+		out[i] = newAppDTO(app, projects[app.ProjectID])
+	}
+	c.JSON(http.StatusOK, page(out, limit, func(x appDTO) string { return x.Slug }))
+}
+
+func (a *API) getApp(c *gin.Context) {
+	app := c.MustGet("app").(*store.App)
+	c.JSON(http.StatusOK, newAppDTO(app, c.MustGet("project").(*store.Project).Slug))
+}
+
+func (a *API) updateApp(c *gin.Context) {
+	var req updateAppRequest
+	if err := bindJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	app := c.MustGet("app").(*store.App)
+	if req.Slug != nil && *req.Slug != app.Slug {
+		a.fail(c, invalid("slug", "an app's slug cannot change after registration"))
+		return
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = strings.TrimSpace(*v)
+		}
+	}
+	set(&app.Name, req.Name)
+	set(&app.Description, req.Description)
+	set(&app.ManifestPath, req.ManifestPath)
+	set(&app.DeployBranch, req.DeployBranch)
+	set(&app.TriggerMode, req.TriggerMode)
+	if app.Name == "" {
+		a.fail(c, invalid("name", "name cannot be empty"))
+		return
+	}
+	for _, err := range []error{checkManifestPath(app.ManifestPath), checkBranch(app.DeployBranch), oneOfField("trigger_mode", app.TriggerMode, triggers)} {
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	if err := a.store.UpdateApp(ctx, app); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.event(ctx, app.OrgID, app.ID, "app.updated", principalOf(c).user.Email, "settings of "+app.Slug+" changed")
+	updated, err := a.store.GetAppByID(ctx, app.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newAppDTO(updated, c.MustGet("project").(*store.Project).Slug))
+}
+
+// deleteApp soft-deletes an app; its slug stays reserved for the grace window.
+func (a *API) deleteApp(c *gin.Context) {
+	app := c.MustGet("app").(*store.App)
+	ctx := c.Request.Context()
+	if err := a.store.DeleteApp(ctx, app.ID); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.event(ctx, app.OrgID, app.ID, "app.deleted", principalOf(c).user.Email, "app "+app.Slug+" deleted (soft; the slug stays reserved for the grace window)")
+	c.Status(http.StatusNoContent)
+}
+
+type overviewResponse struct {
+	App               appDTO          `json:"app"`
+	Provisioning      provisioningDTO `json:"provisioning"`
+	Workloads         workloadsCard   `json:"workloads"`
+	Source            sourceCard      `json:"source"`
+	Trigger           triggerCard     `json:"trigger"`
+	RecentDeployments []deploymentDTO `json:"recent_deployments"`
+	RecentEvents      []eventDTO      `json:"recent_events"`
+}
+
+type provisioningDTO struct {
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+type workloadsCard struct {
+	Count    int    `json:"count"`
+	Replicas int    `json:"replicas"`
+	Note     string `json:"note,omitempty"` // why the counts are unknown
+}
+
+type sourceCard struct {
+	URL          string `json:"url"`
+	Kind         string `json:"kind"`
+	Branch       string `json:"branch"`
+	ManifestPath string `json:"manifest_path"`
+	HeadCommit   string `json:"head_commit,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+type triggerCard struct {
+	Mode      string `json:"mode"`
+	Namespace string `json:"namespace"`
+}
+
+type deploymentDTO struct {
+	ID            int64  `json:"id"`
+	EnvironmentID int64  `json:"environment_id"`
+	Trigger       string `json:"trigger"`
+	Status        string `json:"status"`
+	CommitSHA     string `json:"commit_sha,omitempty"`
+	Image         string `json:"image,omitempty"`
+	CreatedAt     string `json:"created_at"`
+}
+
+// overview returns what the app page's hero and four status cards show.
+func (a *API) overview(c *gin.Context) {
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	out := overviewResponse{
+		App:          newAppDTO(app, c.MustGet("project").(*store.Project).Slug),
+		Provisioning: provisioningDTO{Status: app.Status, Error: app.StatusError},
+		Source: sourceCard{URL: app.SourceURL, Kind: app.SourceKind, Branch: app.DeployBranch, ManifestPath: app.ManifestPath,
+			HeadCommit: app.Repo.Commit, Error: app.Repo.Error},
+		Trigger:           triggerCard{Mode: app.TriggerMode, Namespace: app.Namespace},
+		RecentDeployments: []deploymentDTO{},
+		RecentEvents:      []eventDTO{},
+	}
+	if app.Manifest.Raw == "" {
+		out.Workloads.Note = "the manifest has not been read from the repository yet"
+	} else if m, err := render.Parse(app.ManifestPath, []byte(app.Manifest.Raw)); err != nil {
+		out.Workloads.Note = "the manifest is invalid: " + err.Error()
+	} else {
+		for _, w := range m.Workloads {
+			out.Workloads.Count++
+			if w.Replicas != nil {
+				out.Workloads.Replicas += *w.Replicas
+			} else if w.Autoscale != nil {
+				out.Workloads.Replicas += *w.Autoscale.Min
+			}
+		}
+	}
+	ds, err := a.store.ListDeployments(ctx, store.DeploymentFilter{AppID: app.ID, Limit: 5})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	for _, d := range ds {
+		out.RecentDeployments = append(out.RecentDeployments, deploymentDTO{ID: d.ID, EnvironmentID: d.EnvironmentID, Trigger: d.Trigger,
+			Status: d.Status, CommitSHA: d.CommitSHA, Image: d.Image, CreatedAt: d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z")})
+	}
+	es, err := a.store.ListEvents(ctx, store.EventFilter{AppID: app.ID, Limit: 10})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	for _, e := range es {
+		out.RecentEvents = append(out.RecentEvents, eventDTO{ID: e.ID, App: app.Slug, DeploymentID: e.DeploymentID, Kind: e.Kind,
+			Severity: e.Severity, Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// appEvents lists one app's events, newest first, with ?kind= and paging.
+func (a *API) appEvents(c *gin.Context) {
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	var before int64
+	if cursor != "" {
+		if _, err := fmt.Sscan(cursor, &before); err != nil {
+			a.fail(c, invalid("cursor", "bad cursor"))
+			return
+		}
+	}
+	es, err := a.store.ListEvents(ctx, store.EventFilter{AppID: app.ID, Kind: c.Query("kind"), BeforeID: before, Limit: limit})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := make([]eventDTO, len(es))
+	for i, e := range es {
+		out[i] = eventDTO{ID: e.ID, App: app.Slug, DeploymentID: e.DeploymentID, Kind: e.Kind, Severity: e.Severity,
+			Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt}
+	}
+	c.JSON(http.StatusOK, page(out, limit, func(e eventDTO) string { return fmt.Sprint(e.ID) }))
+}

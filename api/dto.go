@@ -1,0 +1,100 @@
+package api
+
+import (
+	"time"
+
+	"github.com/astrolift/astrolift/store"
+)
+
+// The JSON shapes of the API (snake_case). They never carry secrets.
+
+type userDTO struct {
+	ID        int64     `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func newUserDTO(u *store.User) userDTO {
+	return userDTO{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
+}
+
+type teamDTO struct {
+	ID        int64     `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func newTeamDTO(t *store.Team) teamDTO {
+	return teamDTO{ID: t.ID, Slug: t.Slug, Name: t.Name, CreatedAt: t.CreatedAt}
+}
+
+type projectDTO struct {
+	ID          int64     `json:"id"`
+	Slug        string    `json:"slug"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Team        string    `json:"team,omitempty"` // team slug
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type appDTO struct {
+	ID           int64      `json:"id"`
+	Slug         string     `json:"slug"`
+	Name         string     `json:"name"`
+	Description  string     `json:"description"`
+	Project      string     `json:"project"`
+	SourceURL    string     `json:"source_url"`
+	SourceKind   string     `json:"source_kind"`
+	DeployBranch string     `json:"deploy_branch"`
+	ManifestPath string     `json:"manifest_path"`
+	TriggerMode  string     `json:"trigger_mode"`
+	Namespace    string     `json:"namespace"`
+	Status       string     `json:"status"`
+	StatusError  string     `json:"status_error,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	DeletedAt    *time.Time `json:"deleted_at,omitempty"`
+}
+
+func newAppDTO(a *store.App, project string) appDTO {
+	return appDTO{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Project: project,
+		SourceURL: a.SourceURL, SourceKind: a.SourceKind, DeployBranch: a.DeployBranch, ManifestPath: a.ManifestPath,
+		TriggerMode: a.TriggerMode, Namespace: a.Namespace, Status: a.Status, StatusError: a.StatusError,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, DeletedAt: a.DeletedAt}
+}
+
+type eventDTO struct {
+	ID           int64     `json:"id"`
+	App          string    `json:"app,omitempty"` // slug
+	DeploymentID int64     `json:"deployment_id,omitempty"`
+	Kind         string    `json:"kind"`
+	Severity     string    `json:"severity"`
+	Message      string    `json:"message"`
+	Actor        string    `json:"actor"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type bindingDTO struct {
+	ID         int64      `json:"id"`
+	User       userDTO    `json:"user"`
+	Role       string     `json:"role"`
+	ScopeLevel string     `json:"scope_level"`
+	Scope      string     `json:"scope"` // org, team or app slug
+	GrantedAt  time.Time  `json:"granted_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+}
+
+type tokenDTO struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Last4      string     `json:"last4"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+func newTokenDTO(t *store.APIToken) tokenDTO {
+	return tokenDTO{ID: t.ID, Name: t.Name, Last4: t.Last4, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}
+}

@@ -1,0 +1,159 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/store"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// harness is an API on a fresh SQLite store with an organization, a team,
+// a project owned by the team, and an app in it.
+type harness struct {
+	t       *testing.T
+	s       *store.Store
+	clock   *clock
+	h       http.Handler
+	org     *store.Organization
+	team    *store.Team
+	project *store.Project
+	app     *store.App
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"), store.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	h := &harness{t: t, s: s, clock: c}
+	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now}).Handler()
+	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
+	must(t, s.CreateOrganization(ctx, h.org))
+	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}
+	must(t, s.CreateTeam(ctx, h.team))
+	h.project = &store.Project{OrgID: h.org.ID, TeamID: h.team.ID, Slug: "checkout", Name: "Checkout"}
+	must(t, s.CreateProject(ctx, h.project))
+	h.app = &store.App{OrgID: h.org.ID, ProjectID: h.project.ID, Slug: "shop", Name: "Shop", SourceURL: "https://git.example.com/acme/shop.git"}
+	must(t, s.CreateApp(ctx, h.app))
+	return h
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// user creates a user with a password and, if role != "", one binding at
+// the scope the role's level names (the harness's team or app), and
+// returns an API token for them.
+func (h *harness) user(email, role string) string {
+	h.t.Helper()
+	ctx := context.Background()
+	hash, err := api.HashPassword("correct horse battery")
+	must(h.t, err)
+	u := &store.User{OrgID: h.org.ID, Email: email, Name: email, PasswordHash: hash}
+	must(h.t, h.s.CreateUser(ctx, u))
+	if role != "" {
+		b := &store.RoleBinding{OrgID: h.org.ID, UserID: u.ID, Role: role}
+		switch role[:3] {
+		case "org":
+			b.ScopeLevel, b.ScopeID = store.ScopeOrg, h.org.ID
+		case "tea":
+			b.ScopeLevel, b.ScopeID = store.ScopeTeam, h.team.ID
+		case "app":
+			b.ScopeLevel, b.ScopeID = store.ScopeApp, h.app.ID
+		}
+		must(h.t, h.s.CreateRoleBinding(ctx, b))
+	}
+	tok, _, err := api.IssueAPIToken(ctx, h.s, u.ID, "test", nil)
+	must(h.t, err)
+	return tok
+}
+
+type request struct {
+	method, path string
+	body         any
+	token        string
+	cookies      []*http.Cookie
+	headers      map[string]string
+	remote       string
+}
+
+type response struct {
+	*httptest.ResponseRecorder
+	body []byte
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r response) errorCode() (code, field string) {
+	var e api.ErrorBody
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code, e.Error.Field
+}
+
+func (h *harness) do(req request) response {
+	h.t.Helper()
+	var body io.Reader
+	switch b := req.body.(type) {
+	case nil:
+	case string:
+		body = bytes.NewBufferString(b)
+	default:
+		raw, err := json.Marshal(b)
+		must(h.t, err)
+		body = bytes.NewReader(raw)
+	}
+	r := httptest.NewRequest(req.method, req.path, body)
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if req.token != "" {
+		r.Header.Set("Authorization", "Bearer "+req.token)
+	}
+	for _, c := range req.cookies {
+		r.AddCookie(c)
+	}
+	for k, v := range req.headers {
+		r.Header.Set(k, v)
+	}
+	if req.remote != "" {
+		r.RemoteAddr = req.remote
+	}
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, r)
+	out, _ := io.ReadAll(rec.Body)
+	return response{rec, out}
+}

@@ -1,0 +1,147 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/store"
+)
+
+// wantPermission is the permission every route must demand, written down
+// independently of routes.go: a route added without a line here fails.
+var wantPermission = map[string]api.Permission{
+	"POST /api/v1/auth/logout":          "org.read",
+	"GET /api/v1/me":                    "org.read",
+	"GET /api/v1/me/tokens":             "org.read",
+	"POST /api/v1/me/tokens":            "org.read",
+	"DELETE /api/v1/me/tokens/:id":      "org.read",
+	"GET /api/v1/teams":                 "org.read",
+	"POST /api/v1/teams":                "teams.write",
+	"GET /api/v1/teams/:team":           "org.read",
+	"DELETE /api/v1/teams/:team":        "teams.write",
+	"GET /api/v1/projects":              "org.read",
+	"POST /api/v1/projects":             "projects.write",
+	"GET /api/v1/projects/:project":     "org.read",
+	"PATCH /api/v1/projects/:project":   "projects.write",
+	"DELETE /api/v1/projects/:project":  "projects.write",
+	"GET /api/v1/members":               "org.read",
+	"POST /api/v1/members":              "members.manage",
+	"DELETE /api/v1/members/:id":        "members.manage",
+	"GET /api/v1/apps":                  "org.read",
+	"POST /api/v1/apps":                 "app.create",
+	"GET /api/v1/apps/:slug":            "app.read",
+	"PATCH /api/v1/apps/:slug":          "app.update",
+	"DELETE /api/v1/apps/:slug":         "app.delete",
+	"GET /api/v1/apps/:slug/overview":   "app.read",
+	"GET /api/v1/apps/:slug/events":     "app.read",
+}
+
+// rolePermissions is what each built-in role may do on the harness's team,
+// project and app, again written down independently of rbac.go.
+var rolePermissions = map[string][]api.Permission{
+	"org.owner":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage"},
+	"org.admin":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage"},
+	"org.member":      {"org.read", "app.create", "app.read"},
+	"org.viewer":      {"org.read", "app.read"},
+	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage"},
+	"team.member":     {"org.read", "app.read"},
+	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage"},
+	"app.developer":   {"org.read", "app.read"},
+	"app.viewer":      {"org.read", "app.read"},
+	"":                {"org.read"}, // a user of the organization without any binding
+}
+
+// TestRBACMatrix sends every route as every role, each on a fresh
+// database, and asserts 403 exactly where the role lacks the route's
+// permission.
+func TestRBACMatrix(t *testing.T) {
+	routes := api.New(api.Options{Store: newStore(t), Logger: quiet()}).Routes()
+	seen := map[string]bool{}
+	for _, rt := range routes {
+		key := rt.Method + " " + rt.Path
+		if rt.Permission == "" {
+			continue // public: login
+		}
+		seen[key] = true
+		want, ok := wantPermission[key]
+		if !ok {
+			t.Errorf("%s: not in the expected matrix; add it to wantPermission", key)
+			continue
+		}
+		if rt.Permission != want {
+			t.Errorf("%s demands %s, want %s", key, rt.Permission, want)
+		}
+		for role, perms := range rolePermissions {
+			t.Run(fmt.Sprintf("%s/%s", key, role), func(t *testing.T) {
+				h := newHarness(t)
+				token := h.user("caller@acme.test", role)
+				req := h.matrixRequest(rt)
+				req.token = token
+				res := h.do(req)
+				allowed := slices.Contains(perms, want)
+				switch {
+				case res.Code == http.StatusUnauthorized:
+					t.Fatalf("401: %s", res.body)
+				case allowed && res.Code == http.StatusForbidden:
+					t.Errorf("role %q was refused: %s", role, res.body)
+				case !allowed && res.Code != http.StatusForbidden:
+					t.Errorf("role %q got %d, want 403: %s", role, res.Code, res.body)
+				case allowed && res.Code >= 400:
+					t.Errorf("role %q allowed but the request failed with %d: %s", role, res.Code, res.body)
+				}
+			})
+		}
+	}
+	for key := range wantPermission {
+		if !seen[key] {
+			t.Errorf("%s is expected but not registered", key)
+		}
+	}
+}
+
+// matrixRequest fills a route's path parameters with the harness's objects
+// and gives mutating routes a valid body.
+func (h *harness) matrixRequest(rt api.Route) request {
+	ctx := context.Background()
+	path := strings.NewReplacer(":slug", h.app.Slug, ":team", h.team.Slug, ":project", h.project.Slug).Replace(rt.Path)
+	req := request{method: rt.Method, path: path}
+	switch rt.Method + " " + rt.Path {
+	case "POST /api/v1/me/tokens":
+		req.body = map[string]any{"name": "ci"}
+	case "DELETE /api/v1/me/tokens/:id":
+		req.path = "/api/v1/me/tokens/1" // the caller's own token (the first one issued)
+	case "POST /api/v1/teams":
+		req.body = map[string]any{"name": "Search"}
+	case "DELETE /api/v1/teams/:team":
+		empty := &store.Team{OrgID: h.org.ID, Slug: "empty", Name: "Empty"}
+		must(h.t, h.s.CreateTeam(ctx, empty))
+		// Deleting needs teams.write (ORG only); "empty" owns no projects.
+		req.path = "/api/v1/teams/empty"
+	case "POST /api/v1/projects":
+		req.body = map[string]any{"name": "Billing", "team": h.team.Slug}
+	case "PATCH /api/v1/projects/:project":
+		req.body = map[string]any{"description": "changed"}
+	case "DELETE /api/v1/projects/:project":
+		must(h.t, h.s.DeleteApp(ctx, h.app.ID)) // a project with apps cannot be deleted
+	case "POST /api/v1/members":
+		other := h.user("other@acme.test", "")
+		_ = other
+		req.body = map[string]any{"email": "other@acme.test", "role": "app.viewer", "scope": h.app.Slug}
+	case "DELETE /api/v1/members/:id":
+		u := &store.User{OrgID: h.org.ID, Email: "bound@acme.test", Name: "Bound"}
+		must(h.t, h.s.CreateUser(ctx, u))
+		b := &store.RoleBinding{OrgID: h.org.ID, UserID: u.ID, Role: "app.viewer", ScopeLevel: store.ScopeApp, ScopeID: h.app.ID}
+		must(h.t, h.s.CreateRoleBinding(ctx, b))
+		req.path = fmt.Sprintf("/api/v1/members/%d", b.ID)
+	case "POST /api/v1/apps":
+		req.body = map[string]any{"project": h.project.Slug, "name": "Storefront", "source_url": "https://git.example.com/acme/storefront.git"}
+	case "PATCH /api/v1/apps/:slug":
+		req.body = map[string]any{"description": "changed"}
+	}
+	return req
+}
