@@ -102,7 +102,9 @@ func TestSessionExpiry(t *testing.T) {
 func TestTokenAuth(t *testing.T) {
 	h := newHarness(t)
 	token := h.user("ci@acme.test", "org.viewer")
-	get := func(tok string) int { return h.do(request{method: http.MethodGet, path: "/api/v1/apps", token: tok}).Code }
+	get := func(tok string) int {
+		return h.do(request{method: http.MethodGet, path: "/api/v1/apps", token: tok}).Code
+	}
 	if code := get(token); code != http.StatusOK {
 		t.Fatalf("valid token: %d", code)
 	}

@@ -157,3 +157,12 @@ func (h *harness) do(req request) response {
 	out, _ := io.ReadAll(rec.Body)
 	return response{rec, out}
 }
+
+func storeSnapshot(raw string) store.Snapshot {
+	return store.Snapshot{Raw: raw, Commit: "abc123", BlobID: "blob1"}
+}
+
+func (h *harness) event(kind string) {
+	h.t.Helper()
+	must(h.t, h.s.AppendEvent(context.Background(), &store.Event{OrgID: h.org.ID, AppID: h.app.ID, Kind: kind, Message: kind}))
+}
