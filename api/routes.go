@@ -32,40 +32,45 @@ type Route struct {
 	Permission Permission
 	scope      scopeFrom
 	handler    gin.HandlerFunc
+	// in and out are the JSON request and response bodies, for the OpenAPI
+	// document; nil when there is none.
+	in, out any
 }
 
 // Routes lists every /api/v1 route.
 func (a *API) Routes() []Route {
 	return []Route{
-		{http.MethodPost, "/api/v1/auth/login", "Log in with email and password; sets the session cookie", "", scopeOrg, a.login},
-		{http.MethodPost, "/api/v1/auth/logout", "End the cookie session", PermOrgRead, scopeOrg, a.logout},
-		{http.MethodGet, "/api/v1/me", "The caller and their role bindings", PermOrgRead, scopeOrg, a.me},
-		{http.MethodGet, "/api/v1/me/tokens", "The caller's API tokens", PermOrgRead, scopeOrg, a.listTokens},
-		{http.MethodPost, "/api/v1/me/tokens", "Create an API token (the secret is shown once)", PermOrgRead, scopeOrg, a.createToken},
-		{http.MethodDelete, "/api/v1/me/tokens/:id", "Revoke one of the caller's API tokens", PermOrgRead, scopeOrg, a.deleteToken},
+		{http.MethodPost, "/api/v1/auth/login", "Log in with email and password; sets the session cookie", "", scopeOrg, a.login, loginRequest{}, loginResponse{}},
+		{http.MethodPost, "/api/v1/auth/logout", "End the cookie session", PermOrgRead, scopeOrg, a.logout, nil, nil},
+		{http.MethodGet, "/api/v1/me", "The caller and their role bindings", PermOrgRead, scopeOrg, a.me, nil, meResponse{}},
+		{http.MethodGet, "/api/v1/me/tokens", "The caller's API tokens", PermOrgRead, scopeOrg, a.listTokens, nil, Page[tokenDTO]{}},
+		{http.MethodPost, "/api/v1/me/tokens", "Create an API token (the secret is shown once)", PermOrgRead, scopeOrg, a.createToken, createTokenRequest{}, createTokenResponse{}},
+		{http.MethodDelete, "/api/v1/me/tokens/:id", "Revoke one of the caller's API tokens", PermOrgRead, scopeOrg, a.deleteToken, nil, nil},
 
-		{http.MethodGet, "/api/v1/teams", "List teams", PermOrgRead, scopeOrg, a.listTeams},
-		{http.MethodPost, "/api/v1/teams", "Create a team", PermTeamsWrite, scopeOrg, a.createTeam},
-		{http.MethodGet, "/api/v1/teams/:team", "Show a team", PermOrgRead, scopeTeam, a.getTeam},
-		{http.MethodDelete, "/api/v1/teams/:team", "Delete a team (soft; refused while it owns projects)", PermTeamsWrite, scopeTeam, a.deleteTeam},
+		{http.MethodGet, "/api/v1/teams", "List teams", PermOrgRead, scopeOrg, a.listTeams, nil, Page[teamDTO]{}},
+		{http.MethodPost, "/api/v1/teams", "Create a team", PermTeamsWrite, scopeOrg, a.createTeam, teamRequest{}, teamDTO{}},
+		{http.MethodGet, "/api/v1/teams/:team", "Show a team", PermOrgRead, scopeTeam, a.getTeam, nil, teamDTO{}},
+		{http.MethodDelete, "/api/v1/teams/:team", "Delete a team (soft; refused while it owns projects)", PermTeamsWrite, scopeTeam, a.deleteTeam, nil, nil},
 
-		{http.MethodGet, "/api/v1/projects", "List projects", PermOrgRead, scopeOrg, a.listProjects},
-		{http.MethodPost, "/api/v1/projects", "Create a project (projects.write on the org or its team)", PermProjectsWrite, scopeHandler, a.createProject},
-		{http.MethodGet, "/api/v1/projects/:project", "Show a project", PermOrgRead, scopeProject, a.getProject},
-		{http.MethodPatch, "/api/v1/projects/:project", "Change a project's name, description or team", PermProjectsWrite, scopeProject, a.updateProject},
-		{http.MethodDelete, "/api/v1/projects/:project", "Delete a project (soft; refused while it holds apps)", PermProjectsWrite, scopeProject, a.deleteProject},
+		{http.MethodGet, "/api/v1/projects", "List projects", PermOrgRead, scopeOrg, a.listProjects, nil, Page[projectDTO]{}},
+		{http.MethodPost, "/api/v1/projects", "Create a project (projects.write on the org or its team)", PermProjectsWrite, scopeHandler, a.createProject, projectRequest{}, projectDTO{}},
+		{http.MethodGet, "/api/v1/projects/:project", "Show a project", PermOrgRead, scopeProject, a.getProject, nil, projectDTO{}},
+		{http.MethodPatch, "/api/v1/projects/:project", "Change a project's name, description or team", PermProjectsWrite, scopeProject, a.updateProject, projectRequest{}, projectDTO{}},
+		{http.MethodDelete, "/api/v1/projects/:project", "Delete a project (soft; refused while it holds apps)", PermProjectsWrite, scopeProject, a.deleteProject, nil, nil},
 
-		{http.MethodGet, "/api/v1/members", "List role bindings", PermOrgRead, scopeOrg, a.listMembers},
-		{http.MethodPost, "/api/v1/members", "Grant a role at a scope (members.manage there)", PermMembersManage, scopeHandler, a.grantRole},
-		{http.MethodDelete, "/api/v1/members/:id", "Revoke a role binding (soft; members.manage at its scope)", PermMembersManage, scopeHandler, a.revokeRole},
+		{http.MethodGet, "/api/v1/members", "List role bindings", PermOrgRead, scopeOrg, a.listMembers, nil, Page[bindingDTO]{}},
+		{http.MethodPost, "/api/v1/members", "Grant a role at a scope (members.manage there)", PermMembersManage, scopeHandler, a.grantRole, grantRequest{}, bindingDTO{}},
+		{http.MethodDelete, "/api/v1/members/:id", "Revoke a role binding (soft; members.manage at its scope)", PermMembersManage, scopeHandler, a.revokeRole, nil, nil},
 
-		{http.MethodGet, "/api/v1/apps", "List the apps the caller may read (?project, ?status, ?q, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listApps},
-		{http.MethodPost, "/api/v1/apps", "Register an app in a project (app.create on the project's team or org)", PermAppCreate, scopeHandler, a.createApp},
-		{http.MethodGet, "/api/v1/apps/:slug", "Show an app", PermAppRead, scopeApp, a.getApp},
-		{http.MethodPatch, "/api/v1/apps/:slug", "Change an app's settings (the slug is immutable)", PermAppUpdate, scopeApp, a.updateApp},
-		{http.MethodDelete, "/api/v1/apps/:slug", "Delete an app (soft; the slug stays reserved for the grace window)", PermAppDelete, scopeApp, a.deleteApp},
-		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview},
-		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents},
+		{http.MethodGet, "/api/v1/apps", "List the apps the caller may read (?project, ?status, ?q, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listApps, nil, Page[appDTO]{}},
+		{http.MethodPost, "/api/v1/apps", "Register an app in a project (app.create on the project's team or org)", PermAppCreate, scopeHandler, a.createApp, createAppRequest{}, appDTO{}},
+		{http.MethodGet, "/api/v1/apps/:slug", "Show an app", PermAppRead, scopeApp, a.getApp, nil, appDTO{}},
+		{http.MethodPatch, "/api/v1/apps/:slug", "Change an app's settings (the slug is immutable)", PermAppUpdate, scopeApp, a.updateApp, updateAppRequest{}, appDTO{}},
+		{http.MethodDelete, "/api/v1/apps/:slug", "Delete an app (soft; the slug stays reserved for the grace window)", PermAppDelete, scopeApp, a.deleteApp, nil, nil},
+		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview, nil, overviewResponse{}},
+		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
+
+		{http.MethodGet, "/api/v1/openapi.json", "This API as an OpenAPI 3 document", "", scopeOrg, a.openapi, nil, nil},
 	}
 }
 
