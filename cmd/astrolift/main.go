@@ -22,6 +22,8 @@ Usage:
   astrolift render   [flags] FILE   print the Kubernetes objects an astrolift.toml renders to
   astrolift lint     FILE...   check astrolift.toml files; one file:line:col line per problem
   astrolift seal     --recipient KEY   seal stdin as a sealed:v1: value for [env]
+  astrolift login    --server URL   log in and store an API token for the commands below
+  astrolift apps     list|create|show   list, register and show apps
   astrolift version            print the version
 
 Run "astrolift <command> -h" for a command's flags.
@@ -48,6 +50,10 @@ func main() {
 		err = runLint(args, os.Stderr)
 	case "seal":
 		err = runSeal(args, os.Stdin, os.Stdout, os.Stderr)
+	case "login":
+		err = runLogin(args, os.Stdin, os.Stdout, os.Stderr)
+	case "apps":
+		err = runApps(args, os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println(versionString())
 	case "help", "-h", "--help":
