@@ -34,6 +34,10 @@ test: k8s-bins ## Run every test (Go, with -race)
 bench: ## Run the Go benchmarks on one core (render: BenchmarkRender target >= 5,000 renders/s)
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 -count 5 ./...
 
+.PHONY: load
+load: build k8s-bins ## Load run: fresh astrolift dev, 1,000 apps, 30 s on the app list and overview (p50/p99)
+	hack/load.sh
+
 .PHONY: lint
 lint: golangci-lint ## gofmt check, go vet, golangci-lint
 	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
