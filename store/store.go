@@ -52,6 +52,11 @@ type Store struct {
 	driver    Driver
 	slugGrace time.Duration
 	now       func() time.Time
+
+	dsn           string // PostgreSQL: the listener's own connection uses it
+	eventsChannel string // PostgreSQL: the NOTIFY channel of this schema
+	eventsLock    int64  // PostgreSQL: advisory lock key serializing AppendEvent
+	events        eventHub
 }
 
 // Open connects to url and, unless opts.SkipMigrate, migrates the schema to
@@ -79,7 +84,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		// One writer at a time is SQLite's model; readers use WAL.
 		db.SetMaxOpenConns(4)
 	}
-	s := &Store{db: db, driver: driver, slugGrace: DefaultSlugGrace, now: time.Now}
+	s := &Store{db: db, driver: driver, dsn: dsn, slugGrace: DefaultSlugGrace, now: time.Now}
 	if opts.SlugGrace != 0 {
 		s.slugGrace = max(opts.SlugGrace, 0)
 	}
@@ -92,6 +97,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	}
 	if !opts.SkipMigrate {
 		if _, err := s.Migrate(ctx); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	if driver == Postgres {
+		if err := s.initEventsChannel(ctx); err != nil {
 			_ = db.Close()
 			return nil, err
 		}
@@ -163,8 +174,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the events listener, closes every channel returned by
+// SubscribeEvents and closes the database.
+func (s *Store) Close() error {
+	s.events.close()
+	return s.db.Close()
+}
 
 // queryer is what both *sql.DB and *sql.Tx offer.
 type queryer interface {
