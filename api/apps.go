@@ -398,3 +398,47 @@ func (a *API) appEvents(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, page(out, limit, func(e eventDTO) string { return fmt.Sprint(e.ID) }))
 }
+
+// listEvents lists the organization's events that the caller may see:
+// organization-wide ones and those of apps they may read.
+func (a *API) listEvents(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	f := store.EventFilter{OrgID: p.user.OrgID, Kind: c.Query("kind"), Limit: limit, Visible: p.visibleApps()}
+	if cursor != "" {
+		if _, err := fmt.Sscan(cursor, &f.BeforeID); err != nil {
+			a.fail(c, invalid("cursor", "bad cursor"))
+			return
+		}
+	}
+	if slug := c.Query("app"); slug != "" {
+		app, err := a.store.GetApp(ctx, slug)
+		if err != nil || app.OrgID != p.user.OrgID {
+			a.fail(c, invalid("app", "no app %q", slug))
+			return
+		}
+		f.AppID = app.ID
+	}
+	es, err := a.store.ListEvents(ctx, f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	slugs := map[int64]string{}
+	out := make([]eventDTO, len(es))
+	for i, e := range es {
+		if _, ok := slugs[e.AppID]; !ok && e.AppID != 0 {
+			if app, err := a.store.GetAppByID(ctx, e.AppID); err == nil {
+				slugs[e.AppID] = app.Slug
+			}
+		}
+		out[i] = eventDTO{ID: e.ID, App: slugs[e.AppID], DeploymentID: e.DeploymentID, Kind: e.Kind, Severity: e.Severity,
+			Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt}
+	}
+	c.JSON(http.StatusOK, page(out, limit, func(e eventDTO) string { return fmt.Sprint(e.ID) }))
+}

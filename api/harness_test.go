@@ -104,6 +104,7 @@ type request struct {
 	cookies      []*http.Cookie
 	headers      map[string]string
 	remote       string
+	timeout      time.Duration // for streams: cancel the request after this
 }
 
 type response struct {
@@ -137,6 +138,11 @@ func (h *harness) do(req request) response {
 		body = bytes.NewReader(raw)
 	}
 	r := httptest.NewRequest(req.method, req.path, body)
+	if req.timeout > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), req.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/store"
@@ -39,6 +40,8 @@ var wantPermission = map[string]api.Permission{
 	"DELETE /api/v1/apps/:slug":        "app.delete",
 	"GET /api/v1/apps/:slug/overview":  "app.read",
 	"GET /api/v1/apps/:slug/events":    "app.read",
+	"GET /api/v1/events":               "org.read",
+	"GET /api/v1/stream":               "org.read",
 }
 
 // rolePermissions is what each built-in role may do on the harness's team,
@@ -140,6 +143,8 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.path = fmt.Sprintf("/api/v1/members/%d", b.ID)
 	case "POST /api/v1/apps":
 		req.body = map[string]any{"project": h.project.Slug, "name": "Storefront", "source_url": "https://git.example.com/acme/storefront.git"}
+	case "GET /api/v1/stream":
+		req.timeout = 300 * time.Millisecond
 	case "PATCH /api/v1/apps/:slug":
 		req.body = map[string]any{"description": "changed"}
 	}

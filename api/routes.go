@@ -70,6 +70,9 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview, nil, overviewResponse{}},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
+		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},
+		{http.MethodGet, "/api/v1/stream", "Live events as Server-Sent Events (?app, ?kind; Last-Event-ID replays what was missed)", PermOrgRead, scopeOrg, a.stream, nil, nil},
+
 		{http.MethodGet, "/api/v1/openapi.json", "This API as an OpenAPI 3 document", "", scopeOrg, a.openapi, nil, nil},
 	}
 }

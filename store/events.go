@@ -88,6 +88,9 @@ type EventFilter struct {
 	// it (0), events sort newest first. A negative AfterID replays from the
 	// first event. Both cursors may be set (a window).
 	AfterID int64
+	// Visible, when set, keeps organization-wide events (no app) and
+	// events of apps in projects of these teams or with these ids.
+	Visible *AppVisibility
 	Limit   int // default 50, at most 500
 }
 
@@ -110,6 +113,16 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 	}
 	if f.BeforeID != 0 {
 		where = append(where, "id < "+arg(f.BeforeID))
+	}
+	if v := f.Visible; v != nil {
+		conds := []string{"app_id IS NULL"}
+		for _, id := range v.TeamIDs {
+			conds = append(conds, "app_id IN (SELECT apps.id FROM apps JOIN projects ON projects.id = apps.project_id WHERE projects.team_id = "+arg(id)+")")
+		}
+		for _, id := range v.AppIDs {
+			conds = append(conds, "app_id = "+arg(id))
+		}
+		where = append(where, "("+strings.Join(conds, " OR ")+")")
 	}
 	order := "DESC"
 	if f.AfterID != 0 {

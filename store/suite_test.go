@@ -2,18 +2,12 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/astrolift/astrolift/internal/testdb"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -69,14 +63,7 @@ func forEachDriver(t *testing.T, fn func(t *testing.T, f *fixture)) {
 		fn(t, open(t, u))
 	})
 	t.Run(string(store.Postgres), func(t *testing.T) {
-		base := os.Getenv("ASTROLIFT_TEST_DATABASE_URL")
-		if base == "" {
-			if os.Getenv("CI") != "" {
-				t.Fatal("ASTROLIFT_TEST_DATABASE_URL is not set: the PostgreSQL half of the store suite must run in CI")
-			}
-			t.Skip("ASTROLIFT_TEST_DATABASE_URL not set: skipping the PostgreSQL half of the store suite")
-		}
-		fn(t, open(t, postgresSchema(t, base)))
+		fn(t, open(t, testdb.PostgresURL(t)))
 	})
 }
 
@@ -91,35 +78,4 @@ func open(t *testing.T, u string) *fixture {
 	t.Cleanup(func() { _ = s.Close() })
 	f.s = s
 	return f
-}
-
-// postgresSchema creates a schema for one test and returns a URL whose
-// search_path points at it; the schema is dropped when the test ends.
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "astrolift_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema on %s: %v", base, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
