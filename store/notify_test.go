@@ -400,7 +400,7 @@ func TestSubscribeEventsReconnect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer admin.Close()
+		defer func() { _ = admin.Close() }()
 		// The listener of this test's schema: B's, the only one.
 		listener := func() int {
 			t.Helper()
