@@ -179,3 +179,48 @@ func TestPasswordHash(t *testing.T) {
 		t.Error("a 5-character password was accepted")
 	}
 }
+
+func TestUsersAndPasswordChange(t *testing.T) {
+	h := newHarness(t)
+	admin := h.user("admin@acme.test", "org.admin")
+	res := h.do(request{method: http.MethodPost, path: "/api/v1/users", token: admin, body: map[string]string{"email": "grace@acme.test", "name": "Grace", "password": "first password"}})
+	if res.Code != http.StatusCreated || strings.Contains(string(res.body), "password") {
+		t.Fatalf("create user: %d %s", res.Code, res.body)
+	}
+	for _, bad := range []map[string]string{
+		{"email": "not-an-email", "name": "X", "password": "long enough"},
+		{"email": "x@acme.test", "name": "X", "password": "short"},
+		{"email": "grace@acme.test", "name": "Grace again", "password": "long enough"},
+	} {
+		if res := h.do(request{method: http.MethodPost, path: "/api/v1/users", token: admin, body: bad}); res.Code != http.StatusBadRequest && res.Code != http.StatusConflict {
+			t.Errorf("%v: %d %s", bad, res.Code, res.body)
+		}
+	}
+	res, cookies, csrf := h.login("grace@acme.test", "first password", "10.0.1.1:1")
+	if res.Code != http.StatusOK {
+		t.Fatalf("new user login: %d %s", res.Code, res.body)
+	}
+	change := func(current, next string) response {
+		return h.do(request{method: http.MethodPut, path: "/api/v1/me/password", cookies: cookies, headers: map[string]string{"X-CSRF-Token": csrf},
+			body: map[string]string{"current_password": current, "new_password": next}})
+	}
+	if res := change("wrong", "second password"); res.Code != http.StatusBadRequest {
+		t.Errorf("wrong current password: %d", res.Code)
+	}
+	if res := change("first password", "second password"); res.Code != http.StatusNoContent {
+		t.Fatalf("change: %d %s", res.Code, res.body)
+	}
+	if res, _, _ := h.login("grace@acme.test", "first password", "10.0.1.2:1"); res.Code != http.StatusUnauthorized {
+		t.Errorf("old password still works: %d", res.Code)
+	}
+	if res, _, _ := h.login("grace@acme.test", "second password", "10.0.1.2:1"); res.Code != http.StatusOK {
+		t.Errorf("new password: %d", res.Code)
+	}
+	var roles struct {
+		Items []api.Role `json:"items"`
+	}
+	h.do(request{method: http.MethodGet, path: "/api/v1/roles", token: admin}).decode(t, &roles)
+	if len(roles.Items) != 9 || roles.Items[0].Name != "org.owner" {
+		t.Errorf("roles: %+v", roles.Items)
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -69,7 +70,7 @@ func (a *API) listMembers(c *gin.Context) {
 		out = append(out, bindingDTO{ID: b.ID, User: users[b.UserID], Role: b.Role, ScopeLevel: b.ScopeLevel,
 			Scope: a.scopeName(ctx, b), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
 	}
-	c.JSON(http.StatusOK, Page[bindingDTO]{Items: out})
+	respondPageOf(a, c, out, func(b bindingDTO) string { return fmt.Sprintf("%020d", b.ID) })
 }
 
 type grantRequest struct {

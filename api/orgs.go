@@ -135,7 +135,7 @@ func (a *API) listTeams(c *gin.Context) {
 	for i, t := range ts {
 		out[i] = newTeamDTO(t)
 	}
-	c.JSON(http.StatusOK, Page[teamDTO]{Items: out})
+	respondPageOf(a, c, out, func(t teamDTO) string { return t.Slug })
 }
 
 func (a *API) createTeam(c *gin.Context) {
@@ -218,7 +218,7 @@ func (a *API) listProjects(c *gin.Context) {
 	for i, p := range ps {
 		out[i] = a.projectDTO(ctx, p)
 	}
-	c.JSON(http.StatusOK, Page[projectDTO]{Items: out})
+	respondPageOf(a, c, out, func(p projectDTO) string { return p.Slug })
 }
 
 func (a *API) resolveTeam(ctx context.Context, orgID int64, slug *string) (int64, error) {

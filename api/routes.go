@@ -47,6 +47,11 @@ func (a *API) Routes() []Route {
 		{http.MethodPost, "/api/v1/me/tokens", "Create an API token (the secret is shown once)", PermOrgRead, scopeOrg, a.createToken, createTokenRequest{}, createTokenResponse{}},
 		{http.MethodDelete, "/api/v1/me/tokens/:id", "Revoke one of the caller's API tokens", PermOrgRead, scopeOrg, a.deleteToken, nil, nil},
 
+		{http.MethodPut, "/api/v1/me/password", "Change the caller's password (needs the current one)", PermOrgRead, scopeOrg, a.setPassword, passwordRequest{}, nil},
+		{http.MethodGet, "/api/v1/users", "List the organization's users", PermOrgRead, scopeOrg, a.listUsers, nil, Page[userDTO]{}},
+		{http.MethodPost, "/api/v1/users", "Create a local user (grant roles with POST /api/v1/members)", PermMembersManage, scopeOrg, a.createUser, createUserRequest{}, userDTO{}},
+		{http.MethodGet, "/api/v1/roles", "The built-in roles and their permissions", PermOrgRead, scopeOrg, a.listRoles, nil, Page[Role]{}},
+
 		{http.MethodGet, "/api/v1/teams", "List teams", PermOrgRead, scopeOrg, a.listTeams, nil, Page[teamDTO]{}},
 		{http.MethodPost, "/api/v1/teams", "Create a team", PermTeamsWrite, scopeOrg, a.createTeam, teamRequest{}, teamDTO{}},
 		{http.MethodGet, "/api/v1/teams/:team", "Show a team", PermOrgRead, scopeTeam, a.getTeam, nil, teamDTO{}},

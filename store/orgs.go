@@ -298,3 +298,15 @@ func (s *Store) ListUsers(ctx context.Context, orgID int64) ([]*User, error) {
 	}
 	return out, rows.Err()
 }
+
+// SetUserPassword replaces a live user's password hash.
+func (s *Store) SetUserPassword(ctx context.Context, id int64, hash string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND deleted_at IS NULL`, hash, id)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set password of user %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
