@@ -95,3 +95,31 @@ func TestCLILoginAndApps(t *testing.T) {
 		t.Errorf("show of an unknown app: %v", err)
 	}
 }
+
+func TestUsersAdd(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := runUsersAdd(context.Background(), []string{"--data-dir", dir, "--email", "ops@example.com"}, strings.NewReader("s3cure-password\n"), &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v (%s)", err, errOut.String())
+	}
+	if out.String() != "User ops@example.com created in organization default with role org.owner\n" {
+		t.Errorf("printed %q", out.String())
+	}
+	s, err := store.Open(context.Background(), filepath.Join(dir, "astrolift.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u, err := s.GetUserByEmail(context.Background(), "ops@example.com")
+	if err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+		t.Fatalf("user %+v, %v", u, err)
+	}
+	bs, _ := s.ListRoleBindings(context.Background(), store.BindingFilter{UserID: u.ID})
+	if len(bs) != 1 || bs[0].Role != "org.owner" {
+		t.Errorf("bindings %+v", bs)
+	}
+	if err := runUsersAdd(context.Background(), []string{"--data-dir", dir, "--email", "x@example.com"}, strings.NewReader("short\n"), &out, &errOut); err == nil {
+		t.Error("a short password was accepted")
+	}
+}

@@ -22,6 +22,7 @@ Usage:
   astrolift render   [flags] FILE   print the Kubernetes objects an astrolift.toml renders to
   astrolift lint     FILE...   check astrolift.toml files; one file:line:col line per problem
   astrolift seal     --recipient KEY   seal stdin as a sealed:v1: value for [env]
+  astrolift users add --email E [--role org.owner]   create a user in the database (first admin of serve)
   astrolift login    --server URL   log in and store an API token for the commands below
   astrolift apps     list|create|show   list, register and show apps
   astrolift version            print the version
@@ -50,6 +51,12 @@ func main() {
 		err = runLint(args, os.Stderr)
 	case "seal":
 		err = runSeal(args, os.Stdin, os.Stdout, os.Stderr)
+	case "users":
+		if len(args) == 0 || args[0] != "add" {
+			fmt.Fprintf(os.Stderr, "astrolift: usage: astrolift users add --email E [--name N] [--role R]\n")
+			os.Exit(2)
+		}
+		err = runUsersAdd(ctx, args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "login":
 		err = runLogin(args, os.Stdin, os.Stdout, os.Stderr)
 	case "apps":
