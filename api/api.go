@@ -23,6 +23,12 @@ type ClusterChecker interface {
 	Check(ctx context.Context) (version string, err error)
 }
 
+// Repos reads facts from an app's repository at registration.
+type Repos interface {
+	// DefaultBranch is the branch the repository's HEAD points at.
+	DefaultBranch(ctx context.Context, url string) (string, error)
+}
+
 // Options are the services the API uses.
 type Options struct {
 	// DB is checked by /readyz, which names its driver.
@@ -40,6 +46,9 @@ type Options struct {
 	// Store backs the JSON API under /api/v1; without it only the health
 	// and metrics endpoints are served.
 	Store *store.Store
+	// Repos fills in an app's deploy branch when registration leaves it
+	// empty; nil means "main".
+	Repos Repos
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -125,7 +126,17 @@ func (a *API) createApp(c *gin.Context) {
 		app.ManifestPath = "astrolift.toml"
 	}
 	if app.DeployBranch == "" {
-		app.DeployBranch = "main" // TODO(scm issue): the repository's default branch
+		app.DeployBranch = "main"
+		if a.opts.Repos != nil && checkSourceURL(app.SourceURL) == nil {
+			lookup, cancel := context.WithTimeout(ctx, 15*time.Second)
+			branch, err := a.opts.Repos.DefaultBranch(lookup, app.SourceURL)
+			cancel()
+			if err != nil {
+				a.fail(c, invalid("deploy_branch", "could not read the default branch of %s (%v); set deploy_branch", app.SourceURL, err))
+				return
+			}
+			app.DeployBranch = branch
+		}
 	}
 	if app.TriggerMode == "" {
 		app.TriggerMode = "push"

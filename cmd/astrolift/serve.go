@@ -11,6 +11,7 @@ import (
 
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/kube"
+	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -44,7 +45,7 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, e
 // serve serves the API on c.Listen until ctx ends. ready, if not nil, is
 // called with the bound address once listening.
 func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
-	opts := api.Options{Store: s, Logger: log, Version: version}
+	opts := api.Options{Store: s, Logger: log, Version: version, Repos: publicRepos{}}
 	if restCfg != nil {
 		checker, err := kube.NewChecker("default", restCfg)
 		if err != nil {
@@ -64,4 +65,12 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 		ready(ln.Addr().String())
 	}
 	return api.Serve(ctx, ln, api.New(opts).Handler(), log)
+}
+
+// publicRepos reads repositories without credentials (SCM connections bring
+// credentials in a later issue).
+type publicRepos struct{}
+
+func (publicRepos) DefaultBranch(ctx context.Context, url string) (string, error) {
+	return git.DefaultBranch(ctx, url, nil)
 }

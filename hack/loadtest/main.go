@@ -131,7 +131,7 @@ func run(server, email, password, project string, apps int, duration time.Durati
 	for i := len(slugs); i < apps; i++ {
 		var a struct{ Slug string }
 		_, err := c.do(http.MethodPost, "/api/v1/apps", map[string]any{
-			"project": project, "name": fmt.Sprintf("load %04d", i), "source_url": fmt.Sprintf("https://git.example.com/load/%04d.git", i),
+			"project": project, "name": fmt.Sprintf("load %04d", i), "source_url": fmt.Sprintf("https://git.example.com/load/%04d.git", i), "deploy_branch": "main",
 		}, &a)
 		if err != nil {
 			return fmt.Errorf("seed app %d: %w", i, err)
