@@ -169,6 +169,29 @@ func (a *API) getTeam(c *gin.Context) {
 	c.JSON(http.StatusOK, newTeamDTO(c.MustGet("team").(*store.Team)))
 }
 
+func (a *API) updateTeam(c *gin.Context) {
+	var req teamRequest
+	if err := bindJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	t := c.MustGet("team").(*store.Team)
+	if req.Slug != "" && req.Slug != t.Slug {
+		a.fail(c, invalid("slug", "a team's slug cannot change"))
+		return
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		a.fail(c, invalid("name", "name is required"))
+		return
+	}
+	t.Name = strings.TrimSpace(req.Name)
+	if err := a.store.UpdateTeam(c.Request.Context(), t); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newTeamDTO(t))
+}
+
 func (a *API) deleteTeam(c *gin.Context) {
 	t := c.MustGet("team").(*store.Team)
 	if err := a.store.DeleteTeam(c.Request.Context(), t.ID); err != nil {

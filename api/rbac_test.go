@@ -28,6 +28,7 @@ var wantPermission = map[string]api.Permission{
 	"GET /api/v1/teams":                "org.read",
 	"POST /api/v1/teams":               "teams.write",
 	"GET /api/v1/teams/:team":          "org.read",
+	"PATCH /api/v1/teams/:team":        "teams.write",
 	"DELETE /api/v1/teams/:team":       "teams.write",
 	"GET /api/v1/projects":             "org.read",
 	"POST /api/v1/projects":            "projects.write",
@@ -134,6 +135,8 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"current_password": "correct horse battery", "new_password": "another long password"}
 	case "POST /api/v1/users":
 		req.body = map[string]any{"email": "new@acme.test", "name": "New", "password": "a long password"}
+	case "PATCH /api/v1/teams/:team":
+		req.body = map[string]any{"name": "Payments & Billing"}
 	case "POST /api/v1/teams":
 		req.body = map[string]any{"name": "Search"}
 	case "DELETE /api/v1/teams/:team":

@@ -55,6 +55,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/teams", "List teams", PermOrgRead, scopeOrg, a.listTeams, nil, Page[teamDTO]{}},
 		{http.MethodPost, "/api/v1/teams", "Create a team", PermTeamsWrite, scopeOrg, a.createTeam, teamRequest{}, teamDTO{}},
 		{http.MethodGet, "/api/v1/teams/:team", "Show a team", PermOrgRead, scopeTeam, a.getTeam, nil, teamDTO{}},
+		{http.MethodPatch, "/api/v1/teams/:team", "Rename a team (the slug is immutable)", PermTeamsWrite, scopeTeam, a.updateTeam, teamRequest{}, teamDTO{}},
 		{http.MethodDelete, "/api/v1/teams/:team", "Delete a team (soft; refused while it owns projects)", PermTeamsWrite, scopeTeam, a.deleteTeam, nil, nil},
 
 		{http.MethodGet, "/api/v1/projects", "List projects", PermOrgRead, scopeOrg, a.listProjects, nil, Page[projectDTO]{}},

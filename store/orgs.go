@@ -310,3 +310,15 @@ func (s *Store) SetUserPassword(ctx context.Context, id int64, hash string) erro
 	}
 	return nil
 }
+
+// UpdateTeam renames a live team (the slug stays).
+func (s *Store) UpdateTeam(ctx context.Context, t *Team) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE teams SET name = $1 WHERE id = $2 AND deleted_at IS NULL`, t.Name, t.ID)
+	if err != nil {
+		return fmt.Errorf("update team %q: %w", t.Slug, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("update team %q: %w", t.Slug, ErrNotFound)
+	}
+	return nil
+}
