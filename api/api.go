@@ -49,6 +49,8 @@ type Options struct {
 	// Repos fills in an app's deploy branch when registration leaves it
 	// empty; nil means "main".
 	Repos Repos
+	// Source reads manifests from repositories (config sync); nil answers 503.
+	Source Source
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,14 +55,14 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	h := &harness{t: t, s: s, clock: c}
-	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now}).Handler()
+	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: gitCLISource{}}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}
 	must(t, s.CreateTeam(ctx, h.team))
 	h.project = &store.Project{OrgID: h.org.ID, TeamID: h.team.ID, Slug: "checkout", Name: "Checkout"}
 	must(t, s.CreateProject(ctx, h.project))
-	h.app = &store.App{OrgID: h.org.ID, ProjectID: h.project.ID, Slug: "shop", Name: "Shop", SourceURL: "https://git.example.com/acme/shop.git"}
+	h.app = &store.App{OrgID: h.org.ID, ProjectID: h.project.ID, Slug: "shop", Name: "Shop", SourceURL: sharedRepo(t)}
 	must(t, s.CreateApp(ctx, h.app))
 	return h
 }
@@ -171,4 +175,82 @@ func storeSnapshot(raw string) store.Snapshot {
 func (h *harness) event(kind string) {
 	h.t.Helper()
 	must(h.t, h.s.AppendEvent(context.Background(), &store.Event{OrgID: h.org.ID, AppID: h.app.ID, Kind: kind, Message: kind}))
+}
+
+// sharedRepo is one real bare repository (branch main, astrolift.toml with
+// one workload) created once per test process and served over file://.
+var (
+	sharedRepoOnce sync.Once
+	sharedRepoURL  string
+	sharedRepoErr  error
+)
+
+const sharedManifest = "schema = 1\n[workloads.web]\npublic = true\n[[workloads.web.containers]]\nimage = \"nginx:1.27\"\nport = 80\n"
+
+func sharedRepo(t *testing.T) string {
+	t.Helper()
+	sharedRepoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "astrolift-api-test-repo-")
+		if err != nil {
+			sharedRepoErr = err
+			return
+		}
+		work := filepath.Join(dir, "work")
+		steps := [][]string{{"init", "-q", "-b", "main", work}}
+		for _, st := range steps {
+			if out, err := gitRun(dir, st...); err != nil {
+				sharedRepoErr = fmt.Errorf("git %v: %w: %s", st, err, out)
+				return
+			}
+		}
+		if err := os.WriteFile(filepath.Join(work, "astrolift.toml"), []byte(sharedManifest), 0o644); err != nil {
+			sharedRepoErr = err
+			return
+		}
+		for _, st := range [][]string{{"add", "."}, {"commit", "-q", "-m", "manifest"}} {
+			if out, err := gitRun(work, st...); err != nil {
+				sharedRepoErr = fmt.Errorf("git %v: %w: %s", st, err, out)
+				return
+			}
+		}
+		if out, err := gitRun(dir, "clone", "-q", "--bare", work, filepath.Join(dir, "repo.git")); err != nil {
+			sharedRepoErr = fmt.Errorf("git clone: %w: %s", err, out)
+			return
+		}
+		sharedRepoURL = "file://" + filepath.Join(dir, "repo.git")
+	})
+	if sharedRepoErr != nil {
+		t.Fatal(sharedRepoErr)
+	}
+	return sharedRepoURL
+}
+
+func gitRun(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	return cmd.CombinedOutput()
+}
+
+// gitCLISource reads a file:// repository with the git command line: the
+// tests' stand-in until the poller's cache-backed source exists.
+type gitCLISource struct{}
+
+func (gitCLISource) ReadManifest(_ context.Context, app *store.App) (string, string, []byte, error) {
+	dir := strings.TrimPrefix(app.SourceURL, "file://")
+	commit, err := gitRun(dir, "rev-parse", "refs/heads/"+app.DeployBranch)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("branch %s: %s", app.DeployBranch, commit)
+	}
+	c := strings.TrimSpace(string(commit))
+	blob, err := gitRun(dir, "rev-parse", c+":"+app.ManifestPath)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("%s: %s", app.ManifestPath, blob)
+	}
+	b := strings.TrimSpace(string(blob))
+	content, err := gitRun(dir, "cat-file", "blob", b)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return c, b, content, nil
 }

@@ -16,37 +16,41 @@ import (
 // wantPermission is the permission every route must demand, written down
 // independently of routes.go: a route added without a line here fails.
 var wantPermission = map[string]api.Permission{
-	"POST /api/v1/auth/logout":         "org.read",
-	"GET /api/v1/me":                   "org.read",
-	"GET /api/v1/me/tokens":            "org.read",
-	"POST /api/v1/me/tokens":           "org.read",
-	"DELETE /api/v1/me/tokens/:id":     "org.read",
-	"PUT /api/v1/me/password":          "org.read",
-	"GET /api/v1/users":                "org.read",
-	"POST /api/v1/users":               "members.manage",
-	"GET /api/v1/roles":                "org.read",
-	"GET /api/v1/teams":                "org.read",
-	"POST /api/v1/teams":               "teams.write",
-	"GET /api/v1/teams/:team":          "org.read",
-	"PATCH /api/v1/teams/:team":        "teams.write",
-	"DELETE /api/v1/teams/:team":       "teams.write",
-	"GET /api/v1/projects":             "org.read",
-	"POST /api/v1/projects":            "projects.write",
-	"GET /api/v1/projects/:project":    "org.read",
-	"PATCH /api/v1/projects/:project":  "projects.write",
-	"DELETE /api/v1/projects/:project": "projects.write",
-	"GET /api/v1/members":              "org.read",
-	"POST /api/v1/members":             "members.manage",
-	"DELETE /api/v1/members/:id":       "members.manage",
-	"GET /api/v1/apps":                 "org.read",
-	"POST /api/v1/apps":                "app.create",
-	"GET /api/v1/apps/:slug":           "app.read",
-	"PATCH /api/v1/apps/:slug":         "app.update",
-	"DELETE /api/v1/apps/:slug":        "app.delete",
-	"GET /api/v1/apps/:slug/overview":  "app.read",
-	"GET /api/v1/apps/:slug/events":    "app.read",
-	"GET /api/v1/events":               "org.read",
-	"GET /api/v1/stream":               "org.read",
+	"POST /api/v1/auth/logout":               "org.read",
+	"GET /api/v1/me":                         "org.read",
+	"GET /api/v1/me/tokens":                  "org.read",
+	"POST /api/v1/me/tokens":                 "org.read",
+	"DELETE /api/v1/me/tokens/:id":           "org.read",
+	"PUT /api/v1/me/password":                "org.read",
+	"GET /api/v1/users":                      "org.read",
+	"POST /api/v1/users":                     "members.manage",
+	"GET /api/v1/roles":                      "org.read",
+	"GET /api/v1/teams":                      "org.read",
+	"POST /api/v1/teams":                     "teams.write",
+	"GET /api/v1/teams/:team":                "org.read",
+	"PATCH /api/v1/teams/:team":              "teams.write",
+	"DELETE /api/v1/teams/:team":             "teams.write",
+	"GET /api/v1/projects":                   "org.read",
+	"POST /api/v1/projects":                  "projects.write",
+	"GET /api/v1/projects/:project":          "org.read",
+	"PATCH /api/v1/projects/:project":        "projects.write",
+	"DELETE /api/v1/projects/:project":       "projects.write",
+	"GET /api/v1/members":                    "org.read",
+	"POST /api/v1/members":                   "members.manage",
+	"DELETE /api/v1/members/:id":             "members.manage",
+	"GET /api/v1/apps":                       "org.read",
+	"POST /api/v1/apps":                      "app.create",
+	"GET /api/v1/apps/:slug":                 "app.read",
+	"PATCH /api/v1/apps/:slug":               "app.update",
+	"DELETE /api/v1/apps/:slug":              "app.delete",
+	"GET /api/v1/apps/:slug/overview":        "app.read",
+	"GET /api/v1/apps/:slug/events":          "app.read",
+	"GET /api/v1/apps/:slug/config":          "app.read",
+	"PUT /api/v1/apps/:slug/config/draft":    "app.config.write",
+	"DELETE /api/v1/apps/:slug/config/draft": "app.config.write",
+	"POST /api/v1/apps/:slug/config/sync":    "app.config.write",
+	"GET /api/v1/events":                     "org.read",
+	"GET /api/v1/stream":                     "org.read",
 }
 
 // orgLevel routes act on the organization itself: only ORG bindings grant
@@ -60,14 +64,14 @@ var orgLevel = map[string]bool{
 // rolePermissions is what each built-in role may do on the harness's team,
 // project and app, again written down independently of rbac.go.
 var rolePermissions = map[string][]api.Permission{
-	"org.owner":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage"},
-	"org.admin":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage"},
+	"org.owner":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
+	"org.admin":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
 	"org.member":      {"org.read", "app.create", "app.read"},
 	"org.viewer":      {"org.read", "app.read"},
-	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage"},
-	"team.member":     {"org.read", "app.read"},
-	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage"},
-	"app.developer":   {"org.read", "app.read"},
+	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
+	"team.member":     {"org.read", "app.read", "app.config.write"},
+	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
+	"app.developer":   {"org.read", "app.read", "app.config.write"},
 	"app.viewer":      {"org.read", "app.read"},
 	"":                {"org.read"}, // a user of the organization without any binding
 }
@@ -164,6 +168,10 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"project": h.project.Slug, "name": "Storefront", "source_url": "https://git.example.com/acme/storefront.git"}
 	case "GET /api/v1/stream":
 		req.timeout = 300 * time.Millisecond
+	case "PUT /api/v1/apps/:slug/config/draft":
+		req.body = map[string]any{"source": "schema = 1\n"}
+	case "DELETE /api/v1/apps/:slug/config/draft":
+		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: "schema = 1\n"}, false))
 	case "PATCH /api/v1/apps/:slug":
 		req.body = map[string]any{"description": "changed"}
 	}

@@ -74,6 +74,10 @@ func (a *API) Routes() []Route {
 		{http.MethodPatch, "/api/v1/apps/:slug", "Change an app's settings (the slug is immutable)", PermAppUpdate, scopeApp, a.updateApp, updateAppRequest{}, appDTO{}},
 		{http.MethodDelete, "/api/v1/apps/:slug", "Delete an app (soft; the slug stays reserved for the grace window)", PermAppDelete, scopeApp, a.deleteApp, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview, nil, overviewResponse{}},
+		{http.MethodGet, "/api/v1/apps/:slug/config", "The manifest (draft or snapshot), sync state, repo head, render errors and a masked preview per environment", PermAppRead, scopeApp, a.config, nil, configResponse{}},
+		{http.MethodPut, "/api/v1/apps/:slug/config/draft", "Save the editor's text as the draft (stored even when invalid; errors are reported)", PermAppConfigWrite, scopeApp, a.saveDraft, draftRequest{}, configResponse{}},
+		{http.MethodDelete, "/api/v1/apps/:slug/config/draft", "Discard the draft", PermAppConfigWrite, scopeApp, a.discardDraft, nil, configResponse{}},
+		{http.MethodPost, "/api/v1/apps/:slug/config/sync", "Replace the snapshot with the repository's manifest and drop the draft", PermAppConfigWrite, scopeApp, a.syncFromRepo, nil, configResponse{}},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
 		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},
