@@ -74,7 +74,9 @@ func TestConfigSyncStates(t *testing.T) {
 		res.decode(t, &v)
 		return v
 	}
-	get := func() configView { return view(h.do(request{method: http.MethodGet, path: "/api/v1/apps/blog/config", token: tok})) }
+	get := func() configView {
+		return view(h.do(request{method: http.MethodGet, path: "/api/v1/apps/blog/config", token: tok}))
+	}
 	// poll records the repository head the way the poller will.
 	poll := func() {
 		commit, blob, _, err := gitCLISource{}.ReadManifest(ctx, app)
