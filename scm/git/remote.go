@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
+	"time"
 
-	gogit "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // ErrNoDefaultBranch means the remote advertises no HEAD pointing at a branch
@@ -20,18 +23,21 @@ var ErrNoDefaultBranch = errors.New("remote has no default branch")
 // DefaultBranch returns the branch the remote's HEAD points at, by listing
 // its advertised references. auth may be nil for public repositories.
 func DefaultBranch(ctx context.Context, url string, auth transport.AuthMethod) (string, error) {
-	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{url}})
-	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: auth})
+	ar, err := advertisedRefs(ctx, url, auth)
 	if err != nil {
-		return "", fmt.Errorf("list references of %s: %w", url, err)
+		return "", fmt.Errorf("repository %s: list references: %w", redact(url), err)
+	}
+	if head := ar.Capabilities.Get("symref"); len(head) > 0 {
+		for _, symref := range head { // "HEAD:refs/heads/main"
+			if target, ok := strings.CutPrefix(symref, "HEAD:"); ok && plumbing.ReferenceName(target).IsBranch() {
+				return plumbing.ReferenceName(target).Short(), nil
+			}
+		}
 	}
 	var heads []string
-	for _, ref := range refs {
-		if ref.Name() == plumbing.HEAD && ref.Type() == plumbing.SymbolicReference && ref.Target().IsBranch() {
-			return ref.Target().Short(), nil
-		}
-		if ref.Name().IsBranch() {
-			heads = append(heads, ref.Name().Short())
+	for name := range ar.References {
+		if ref := plumbing.ReferenceName(name); ref.IsBranch() {
+			heads = append(heads, ref.Short())
 		}
 	}
 	// Servers that do not advertise the symref: a single branch, or main/master.
@@ -43,7 +49,91 @@ func DefaultBranch(ctx context.Context, url string, auth transport.AuthMethod) (
 	case contains(heads, "master"):
 		return "master", nil
 	}
-	return "", fmt.Errorf("%s (branches: %s): %w", url, strings.Join(heads, ", "), ErrNoDefaultBranch)
+	return "", fmt.Errorf("repository %s (branches: %s): %w", redact(url), strings.Join(heads, ", "), ErrNoDefaultBranch)
+}
+
+// Head returns the commit branch points at on the remote, by listing its
+// advertised references: over HTTP one GET of info/refs, no fetch, nothing
+// written. A branch the remote does not have is ErrBranchNotFound; see
+// errors.go for the others. auth may be nil for public repositories.
+//
+// Head is the poller's hot path: HTTP(S) goes through one shared client
+// that keeps connections alive (up to 32 idle per host), so a round of
+// polls does not pay a TCP and TLS handshake per repository.
+func Head(ctx context.Context, url, branch string, auth transport.AuthMethod) (string, error) {
+	ar, err := advertisedRefs(ctx, url, auth)
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		return "", fmt.Errorf("repository %s: branch %q: empty repository: %w", redact(url), branch, ErrBranchNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("repository %s: branch %q: %w", redact(url), branch, err)
+	}
+	hash, ok := ar.References[string(plumbing.NewBranchReferenceName(branch))]
+	if !ok {
+		return "", fmt.Errorf("repository %s: branch %q: %w", redact(url), branch, ErrBranchNotFound)
+	}
+	return hash.String(), nil
+}
+
+// advertisedRefs opens an upload-pack session and returns what the server
+// advertises, with errors classified.
+func advertisedRefs(ctx context.Context, url string, auth transport.AuthMethod) (*packp.AdvRefs, error) {
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return nil, err
+	}
+	var tr transport.Transport
+	switch ep.Protocol {
+	case "http", "https":
+		tr = httpTransport
+	default:
+		if tr, err = client.NewClient(ep); err != nil {
+			return nil, err
+		}
+	}
+	sess, err := tr.NewUploadPackSession(ep, auth)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer sess.Close()
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return ar, nil
+}
+
+// httpTransport is the go-git HTTP transport Head and DefaultBranch use.
+var httpTransport = githttp.NewClient(&http.Client{Transport: &drainingTransport{base: sharedHTTPTransport()}})
+
+func sharedHTTPTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 32
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}
+
+// drainingTransport makes response bodies read what is left (up to 64 KiB)
+// before closing: go-git stops reading the advertisement at its flush
+// packet, before the end of the chunked body, and net/http only reuses a
+// connection whose body was read to the end.
+type drainingTransport struct{ base http.RoundTripper }
+
+func (d *drainingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := d.base.RoundTrip(req)
+	if err != nil || res.Body == nil {
+		return res, err
+	}
+	res.Body = &drainOnClose{ReadCloser: res.Body}
+	return res, nil
+}
+
+type drainOnClose struct{ io.ReadCloser }
+
+func (b *drainOnClose) Close() error {
+	_, _ = io.CopyN(io.Discard, b.ReadCloser, 64<<10)
+	return b.ReadCloser.Close()
 }
 
 func contains(list []string, s string) bool {
