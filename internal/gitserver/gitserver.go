@@ -3,6 +3,7 @@ package gitserver
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -36,6 +37,7 @@ type Server struct {
 
 	srv      *httptest.Server
 	requests atomic.Int64
+	conns    atomic.Int64
 	commits  atomic.Int64
 
 	mu         sync.Mutex // guards user, pass and serializes Commit
@@ -64,7 +66,7 @@ func New(t testing.TB) *Server {
 			"HOME=" + s.Root,
 		},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		if !s.authorized(r) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="gitserver"`)
@@ -73,6 +75,12 @@ func New(t testing.TB) *Server {
 		}
 		backend.ServeHTTP(w, r)
 	}))
+	s.srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -109,6 +117,10 @@ func (s *Server) Path(name string) string { return filepath.Join(s.Root, filepat
 // Requests is the number of HTTP requests the server has received so far,
 // including refused ones.
 func (s *Server) Requests() int64 { return s.requests.Load() }
+
+// Connections is the number of TCP connections clients have opened so far;
+// with keep-alive it grows slower than Requests.
+func (s *Server) Connections() int64 { return s.conns.Load() }
 
 // CreateRepo creates bare repository name whose HEAD is branch, with one
 // commit on branch holding files (path → content), and returns its URL.

@@ -25,6 +25,17 @@ func TestHead(t *testing.T) {
 		t.Errorf("Head made %d HTTP requests, want 1", n)
 	}
 
+	// The shared HTTP client keeps the connection alive between polls.
+	conns := s.Connections()
+	for range 5 {
+		if _, err := git.Head(ctx, url, "main", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.Connections() - conns; n != 0 {
+		t.Errorf("5 more Heads opened %d new connections, want 0 (keep-alive)", n)
+	}
+
 	second := s.Commit(t, "app.git", "main", map[string]string{"astrolift.toml": "a = 2\n"}, "bump")
 	if got, err := git.Head(ctx, url, "main", nil); err != nil || got != second {
 		t.Errorf("after Commit Head = %q, %v; want %s", got, err, second)

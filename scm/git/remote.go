@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -103,37 +102,19 @@ func advertisedRefs(ctx context.Context, url string, auth transport.AuthMethod) 
 	return ar, nil
 }
 
-// httpTransport is the go-git HTTP transport Head and DefaultBranch use.
-var httpTransport = githttp.NewClient(&http.Client{Transport: &drainingTransport{base: sharedHTTPTransport()}})
+// httpTransport is the go-git HTTP transport Head and DefaultBranch use:
+// one client for the process, so connections are kept alive between polls.
+var httpTransport = githttp.NewClient(&http.Client{Transport: sharedHTTPTransport()})
 
+// sharedHTTPTransport is http.DefaultTransport with more idle connections
+// per host (the default keeps 2: a poller with hundreds of repositories on
+// one host would redo TCP and TLS handshakes on most polls).
 func sharedHTTPTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 32
 	t.IdleConnTimeout = 90 * time.Second
 	return t
-}
-
-// drainingTransport makes response bodies read what is left (up to 64 KiB)
-// before closing: go-git stops reading the advertisement at its flush
-// packet, before the end of the chunked body, and net/http only reuses a
-// connection whose body was read to the end.
-type drainingTransport struct{ base http.RoundTripper }
-
-func (d *drainingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := d.base.RoundTrip(req)
-	if err != nil || res.Body == nil {
-		return res, err
-	}
-	res.Body = &drainOnClose{ReadCloser: res.Body}
-	return res, nil
-}
-
-type drainOnClose struct{ io.ReadCloser }
-
-func (b *drainOnClose) Close() error {
-	_, _ = io.CopyN(io.Discard, b.ReadCloser, 64<<10)
-	return b.ReadCloser.Close()
 }
 
 func contains(list []string, s string) bool {
