@@ -40,8 +40,9 @@ type cached struct {
 	repo *gogit.Repository
 }
 
-// Fetches returns the number of network fetches the cache has performed
-// (Fetch calls that found their commit already cached are not counted).
+// Fetches returns the number of network fetches the cache has attempted,
+// failed ones included (by Fetch and Log); Fetch calls that found their
+// commit already cached make none.
 func (c *Cache) Fetches() int64 { return c.fetches.Load() }
 
 // RepoDir is the directory of url's bare repository.

@@ -86,6 +86,21 @@ func TestCacheFetchReadFile(t *testing.T) {
 		t.Errorf("Fetch of a missing branch: err = %v, want ErrBranchNotFound", err)
 	}
 
+	if err := c2.Fetch(ctx, "http://127.0.0.1:1/x.git", "main", "", nil); !errors.Is(err, git.ErrUnreachable) {
+		t.Errorf("Fetch from a closed port: err = %v, want ErrUnreachable", err)
+	}
+	s.RequireAuth("bot", "pw")
+	if err := c2.Fetch(ctx, url, "main", latest, nil); err != nil {
+		t.Errorf("Fetch of a cached commit needs no credentials: %v", err)
+	}
+	if err := c2.Fetch(ctx, url, "main", "", nil); !errors.Is(err, git.ErrAuth) {
+		t.Errorf("Fetch without credentials: err = %v, want ErrAuth", err)
+	}
+	auth, _ := (&git.Credentials{Username: "bot", Password: "pw"}).AuthMethod(url)
+	if err := c2.Fetch(ctx, url, "main", "", auth); err != nil {
+		t.Errorf("Fetch with credentials: %v", err)
+	}
+
 	// The cache survives a restart: a new Cache on the same Dir needs no fetch.
 	c3 := &git.Cache{Dir: c.Dir}
 	before = s.Requests()

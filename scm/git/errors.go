@@ -3,7 +3,6 @@ package git
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	neturl "net/url"
 	"os"
@@ -75,8 +74,18 @@ func classify(err error) error {
 	default:
 		return err
 	}
-	return fmt.Errorf("%w: %w", sentinel, err)
+	return &classified{sentinel: sentinel, err: err}
 }
+
+// classified is an error matched to a sentinel; errors.Is and errors.As see
+// both.
+type classified struct{ sentinel, err error }
+
+func (e *classified) Error() string {
+	return e.sentinel.Error() + ": " + strings.TrimSpace(e.err.Error()) // servers end bodies with newlines
+}
+
+func (e *classified) Unwrap() []error { return []error{e.sentinel, e.err} }
 
 // isSSHAuthError reports the SSH client's "unable to authenticate" and
 // known_hosts failures, which have no sentinel of their own.
