@@ -65,6 +65,7 @@ func New(t testing.TB) *Server {
 			"GIT_CONFIG_NOSYSTEM=1",
 			"HOME=" + s.Root,
 		},
+		Stderr: logWriter{t}, // "Not a git repository", etc.: in the test's log
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
@@ -83,6 +84,14 @@ func New(t testing.TB) *Server {
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// logWriter sends git-http-backend's standard error to the test's log.
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Logf("git-http-backend: %s", bytes.TrimSpace(p))
+	return len(p), nil
 }
 
 func (s *Server) authorized(r *http.Request) bool {
