@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/astrolift/astrolift/drift"
+	"github.com/astrolift/astrolift/reconciler"
+	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -47,21 +49,21 @@ func TestConfigSyncStates(t *testing.T) {
 	// A repository of its own, so the test can commit to it.
 	dir := t.TempDir()
 	work := filepath.Join(dir, "work")
-	git := func(d string, args ...string) string {
+	gitDo := func(d string, args ...string) string {
 		out, err := gitRun(d, args...)
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 		return strings.TrimSpace(string(out))
 	}
-	git(dir, "init", "-q", "-b", "main", work)
+	gitDo(dir, "init", "-q", "-b", "main", work)
 	write := func(content string) {
 		must(t, os.WriteFile(filepath.Join(work, "astrolift.toml"), []byte(content), 0o644))
-		git(work, "add", ".")
-		git(work, "commit", "-q", "-m", "manifest")
-		git(work, "push", "-q", filepath.Join(dir, "repo.git"), "main")
+		gitDo(work, "add", ".")
+		gitDo(work, "commit", "-q", "-m", "manifest")
+		gitDo(work, "push", "-q", filepath.Join(dir, "repo.git"), "main")
 	}
-	git(dir, "init", "-q", "--bare", "-b", "main", filepath.Join(dir, "repo.git"))
+	gitDo(dir, "init", "-q", "--bare", "-b", "main", filepath.Join(dir, "repo.git"))
 	write(sharedManifest)
 	app := &store.App{OrgID: h.org.ID, ProjectID: h.project.ID, Slug: "blog", Name: "Blog", SourceURL: "file://" + filepath.Join(dir, "repo.git")}
 	must(t, h.s.CreateApp(ctx, app))
@@ -79,7 +81,7 @@ func TestConfigSyncStates(t *testing.T) {
 	}
 	// poll records the repository head the way the poller will.
 	poll := func() {
-		commit, blob, _, err := gitCLISource{}.ReadManifest(ctx, app)
+		commit, blob, _, err := (&reconciler.GitSource{Cache: &git.Cache{Dir: t.TempDir()}}).ReadManifest(ctx, app)
 		must(t, err)
 		must(t, h.s.RecordRepoHead(ctx, app.ID, store.RepoHead{Commit: commit, BlobID: blob}))
 	}
@@ -136,9 +138,9 @@ func TestConfigSyncStates(t *testing.T) {
 		t.Errorf("landed draft: state %v landed %v", raw["sync_state"], raw["draft_landed"])
 	}
 	// A missing manifest changes nothing and says why.
-	git(work, "rm", "-q", "astrolift.toml")
-	git(work, "commit", "-q", "-m", "remove")
-	git(work, "push", "-q", filepath.Join(dir, "repo.git"), "main")
+	gitDo(work, "rm", "-q", "astrolift.toml")
+	gitDo(work, "commit", "-q", "-m", "remove")
+	gitDo(work, "push", "-q", filepath.Join(dir, "repo.git"), "main")
 	res := h.do(request{method: http.MethodPost, path: "/api/v1/apps/blog/config/sync", token: tok})
 	if code, _ := res.errorCode(); res.Code != http.StatusBadGateway || code != "repository" {
 		t.Errorf("sync without a manifest: %d %s", res.Code, res.body)

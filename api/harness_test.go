@@ -11,12 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/reconciler"
+	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -55,7 +56,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	h := &harness{t: t, s: s, clock: c}
-	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: gitCLISource{}}).Handler()
+	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: &git.Cache{Dir: t.TempDir()}}}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}
@@ -230,27 +231,4 @@ func gitRun(dir string, args ...string) ([]byte, error) {
 	cmd.Dir = dir
 	cmd.Env = append(cmd.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
 	return cmd.CombinedOutput()
-}
-
-// gitCLISource reads a file:// repository with the git command line: the
-// tests' stand-in until the poller's cache-backed source exists.
-type gitCLISource struct{}
-
-func (gitCLISource) ReadManifest(_ context.Context, app *store.App) (string, string, []byte, error) {
-	dir := strings.TrimPrefix(app.SourceURL, "file://")
-	commit, err := gitRun(dir, "rev-parse", "refs/heads/"+app.DeployBranch)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("branch %s: %s", app.DeployBranch, commit)
-	}
-	c := strings.TrimSpace(string(commit))
-	blob, err := gitRun(dir, "rev-parse", c+":"+app.ManifestPath)
-	if err != nil {
-		return "", "", nil, fmt.Errorf("%s: %s", app.ManifestPath, blob)
-	}
-	b := strings.TrimSpace(string(blob))
-	content, err := gitRun(dir, "cat-file", "blob", b)
-	if err != nil {
-		return "", "", nil, err
-	}
-	return c, b, content, nil
 }

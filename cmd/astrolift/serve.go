@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/kube"
+	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
@@ -45,7 +47,8 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, e
 // serve serves the API on c.Listen until ctx ends. ready, if not nil, is
 // called with the bound address once listening.
 func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
-	opts := api.Options{Store: s, Logger: log, Version: version, Repos: publicRepos{}}
+	opts := api.Options{Store: s, Logger: log, Version: version, Repos: publicRepos{},
+		Source: &reconciler.GitSource{Cache: &git.Cache{Dir: filepath.Join(c.DataDir, "git-cache")}}}
 	if restCfg != nil {
 		checker, err := kube.NewChecker("default", restCfg)
 		if err != nil {

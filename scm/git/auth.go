@@ -126,7 +126,7 @@ func knownHostsCallback(content []byte) (ssh.HostKeyCallback, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(f.Name())
+	defer func() { _ = os.Remove(f.Name()) }()
 	if _, err := f.Write(content); err != nil {
 		f.Close()
 		return nil, err

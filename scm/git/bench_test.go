@@ -104,14 +104,14 @@ func BenchmarkHeadClient(b *testing.B) {
 				b.Fatal(err)
 			}
 			adv, err := io.ReadAll(res.Body)
-			res.Body.Close()
+			_ = res.Body.Close()
 			if err != nil || res.StatusCode != 200 {
 				b.Fatalf("info/refs: %d %v", res.StatusCode, err)
 			}
 			ct := res.Header.Get("Content-Type")
 			replay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", ct)
-				w.Write(adv)
+				_, _ = w.Write(adv)
 			}))
 			defer replay.Close()
 			want := s.RevParse(b, "app.git", "main")

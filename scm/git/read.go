@@ -65,7 +65,7 @@ func (c *Cache) ReadFile(url, commit, filePath string) (blobID string, content [
 	if err != nil {
 		return "", nil, fmt.Errorf("repository %s: commit %s: %q: %w", redact(url), commit, p, err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	content, err = io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		return "", nil, fmt.Errorf("repository %s: commit %s: %q: %w", redact(url), commit, p, err)

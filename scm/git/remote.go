@@ -94,7 +94,7 @@ func advertisedRefs(ctx context.Context, url string, auth transport.AuthMethod) 
 	if err != nil {
 		return nil, classify(err)
 	}
-	defer sess.Close()
+	defer func() { _ = sess.Close() }()
 	ar, err := sess.AdvertisedReferencesContext(ctx)
 	if err != nil {
 		return nil, classify(err)
