@@ -133,3 +133,35 @@ func TestRoleBindings(t *testing.T) {
 		}
 	})
 }
+
+func TestLeases(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		ok, err := f.s.AcquireLease(ctx, "poll:repo", "a", time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("first acquire: %v %v", ok, err)
+		}
+		if ok, _ := f.s.AcquireLease(ctx, "poll:repo", "b", time.Minute); ok {
+			t.Error("b took a lease a holds")
+		}
+		if ok, _ := f.s.AcquireLease(ctx, "poll:repo", "a", time.Minute); !ok {
+			t.Error("a could not renew its lease")
+		}
+		f.clock.Advance(2 * time.Minute)
+		if ok, _ := f.s.AcquireLease(ctx, "poll:repo", "b", time.Minute); !ok {
+			t.Error("b could not take an expired lease")
+		}
+		if err := f.s.ReleaseLease(ctx, "poll:repo", "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := f.s.AcquireLease(ctx, "poll:repo", "a", time.Minute); ok {
+			t.Error("a's release freed b's lease")
+		}
+		if err := f.s.ReleaseLease(ctx, "poll:repo", "b"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := f.s.AcquireLease(ctx, "poll:repo", "a", time.Minute); !ok {
+			t.Error("a released lease was not free")
+		}
+	})
+}

@@ -22,8 +22,9 @@ type App struct {
 	DeployBranch    string
 	ManifestPath    string
 	Namespace       string
-	TriggerMode     string // push | manual | ci; default push
-	Status          string // onboarding state, owned by the reconciler
+	TriggerMode     string        // push | manual | ci; default push
+	PollInterval    time.Duration // 0: the poller's default
+	Status          string        // onboarding state, owned by the reconciler
 	StatusError     string
 
 	// Snapshot: the manifest the platform deploys from.
@@ -69,7 +70,7 @@ const appColumns = `id, org_id, project_id, slug, name, description, source_url,
 	manifest_raw, manifest_commit, manifest_blob, manifest_synced_at,
 	manifest_raw_staged, staged_base_blob, staged_by, staged_at, staged_pr_url, staged_pr_number,
 	repo_head_commit, repo_manifest_blob, repo_checked_at, repo_error,
-	created_at, updated_at, deleted_at, trigger_mode`
+	created_at, updated_at, deleted_at, trigger_mode, poll_interval_seconds`
 
 func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 	a := &App{}
@@ -78,18 +79,19 @@ func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 		synced, stagedAt, checked, deleted sql.NullTime
 		staged                             sql.NullString
 		stagedBase, prURL                  string
-		prNumber                           int64
+		prNumber, pollSeconds              int64
 	)
 	err := row.Scan(&a.ID, &a.OrgID, &a.ProjectID, &a.Slug, &a.Name, &a.Description, &a.SourceURL, &a.SourceKind, &scm,
 		&a.DeployBranch, &a.ManifestPath, &a.Namespace, &a.Status, &a.StatusError,
 		&a.Manifest.Raw, &a.Manifest.Commit, &a.Manifest.BlobID, &synced,
 		&staged, &stagedBase, &stagedBy, &stagedAt, &prURL, &prNumber,
 		&a.Repo.Commit, &a.Repo.BlobID, &checked, &a.Repo.Error,
-		&a.CreatedAt, &a.UpdatedAt, &deleted, &a.TriggerMode)
+		&a.CreatedAt, &a.UpdatedAt, &deleted, &a.TriggerMode, &pollSeconds)
 	if err != nil {
 		return nil, err
 	}
 	a.SCMConnectionID = scm.Int64
+	a.PollInterval = time.Duration(pollSeconds) * time.Second
 	a.Manifest.SyncedAt = nullTime(synced)
 	a.Repo.CheckedAt = nullTime(checked)
 	a.DeletedAt = nullTime(deleted)
