@@ -49,6 +49,11 @@ type Options struct {
 	// Repos fills in an app's deploy branch when registration leaves it
 	// empty; nil means "main".
 	Repos Repos
+	// Poller checks repositories on demand (webhooks, refresh); nil
+	// answers 503 there.
+	Poller Poller
+	// Secrets opens sealed values (webhook secrets); nil answers 503 there.
+	Secrets SecretBox
 	// Source reads manifests from repositories (config sync); nil answers 503.
 	Source Source
 	// SessionTTL is how long a login session lives without activity

@@ -44,6 +44,7 @@ type harness struct {
 	team    *store.Team
 	project *store.Project
 	app     *store.App
+	poller  *reconciler.Poller
 }
 
 func newHarness(t *testing.T) *harness {
@@ -56,7 +57,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	h := &harness{t: t, s: s, clock: c}
-	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: &git.Cache{Dir: t.TempDir()}}}).Handler()
+	cache := &git.Cache{Dir: t.TempDir()}
+	h.poller = &reconciler.Poller{Store: s, Cache: cache, Interval: time.Hour, Now: c.Now}
+	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

@@ -41,7 +41,10 @@ func (a *API) OpenAPI() map[string]any {
 		switch {
 		case rt.out != nil:
 			status := "200"
-			if rt.Method == http.MethodPost && rt.Path != "/api/v1/auth/login" {
+			switch {
+			case rt.Path == "/api/v1/hooks/:kind/:connection":
+				status = "202"
+			case rt.Method == http.MethodPost && rt.Path != "/api/v1/auth/login":
 				status = "201"
 			}
 			responses[status] = map[string]any{"description": "OK", "content": map[string]any{
@@ -49,6 +52,8 @@ func (a *API) OpenAPI() map[string]any {
 			}}
 		case rt.Path == "/api/v1/openapi.json":
 			responses["200"] = map[string]any{"description": "this document"}
+		case rt.Path == "/api/v1/apps/:slug/config/refresh":
+			responses["202"] = map[string]any{"description": "a check is on its way"}
 		default:
 			responses["204"] = map[string]any{"description": "done"}
 		}

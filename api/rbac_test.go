@@ -49,6 +49,7 @@ var wantPermission = map[string]api.Permission{
 	"PUT /api/v1/apps/:slug/config/draft":    "app.config.write",
 	"DELETE /api/v1/apps/:slug/config/draft": "app.config.write",
 	"POST /api/v1/apps/:slug/config/sync":    "app.config.write",
+	"POST /api/v1/apps/:slug/config/refresh": "app.read",
 	"GET /api/v1/events":                     "org.read",
 	"GET /api/v1/stream":                     "org.read",
 }

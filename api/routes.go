@@ -78,10 +78,13 @@ func (a *API) Routes() []Route {
 		{http.MethodPut, "/api/v1/apps/:slug/config/draft", "Save the editor's text as the draft (stored even when invalid; errors are reported)", PermAppConfigWrite, scopeApp, a.saveDraft, draftRequest{}, configResponse{}},
 		{http.MethodDelete, "/api/v1/apps/:slug/config/draft", "Discard the draft", PermAppConfigWrite, scopeApp, a.discardDraft, nil, configResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/config/sync", "Replace the snapshot with the repository's manifest and drop the draft", PermAppConfigWrite, scopeApp, a.syncFromRepo, nil, configResponse{}},
+		{http.MethodPost, "/api/v1/apps/:slug/config/refresh", "Check the app's repository now", PermAppRead, scopeApp, a.refresh, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
 		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},
 		{http.MethodGet, "/api/v1/stream", "Live events as Server-Sent Events (?app, ?kind; Last-Event-ID replays what was missed)", PermOrgRead, scopeOrg, a.stream, nil, nil},
+
+		{http.MethodPost, "/api/v1/hooks/:kind/:connection", "Push webhook of an SCM connection (github, gitlab, gitea, bitbucket, generic); authenticated by the host's signature", "", scopeOrg, a.hook, nil, hookResponse{}},
 
 		{http.MethodGet, "/api/v1/openapi.json", "This API as an OpenAPI 3 document", "", scopeOrg, a.openapi, nil, nil},
 	}

@@ -34,7 +34,9 @@ type SCMConnection struct {
 	Name              string
 	BaseURL           string
 	CredentialsSealed []byte
-	CreatedAt         time.Time
+	// WebhookSecretSealed verifies push webhooks; encrypted by the caller.
+	WebhookSecretSealed []byte
+	CreatedAt           time.Time
 }
 
 const clusterColumns = `id, org_id, name, kind, api_url, kubeconfig_sealed, created_at, updated_at`
@@ -126,9 +128,9 @@ func (s *Store) DeleteCluster(ctx context.Context, id int64) error {
 func (s *Store) CreateSCMConnection(ctx context.Context, c *SCMConnection) error {
 	c.CreatedAt = s.timestamp()
 	err := s.db.QueryRowContext(ctx,
-		`INSERT INTO scm_connections (org_id, kind, name, base_url, credentials_sealed, created_at)
-		 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		c.OrgID, c.Kind, c.Name, c.BaseURL, c.CredentialsSealed, c.CreatedAt).Scan(&c.ID)
+		`INSERT INTO scm_connections (org_id, kind, name, base_url, credentials_sealed, webhook_secret_sealed, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		c.OrgID, c.Kind, c.Name, c.BaseURL, c.CredentialsSealed, c.WebhookSecretSealed, c.CreatedAt).Scan(&c.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("scm connection %q: name taken: %w", c.Name, ErrConflict)
 	}
@@ -141,16 +143,15 @@ func (s *Store) CreateSCMConnection(ctx context.Context, c *SCMConnection) error
 // ListSCMConnections returns the organization's live connections by name.
 func (s *Store) ListSCMConnections(ctx context.Context, orgID int64) ([]*SCMConnection, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT id, org_id, kind, name, base_url, credentials_sealed, created_at
-		 FROM scm_connections WHERE org_id = $1 AND deleted_at IS NULL ORDER BY name`, orgID)
+		`SELECT `+scmColumns+` FROM scm_connections WHERE org_id = $1 AND deleted_at IS NULL ORDER BY name`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list scm connections: %w", err)
 	}
 	defer rows.Close()
 	var out []*SCMConnection
 	for rows.Next() {
-		c := &SCMConnection{}
-		if err := rows.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Name, &c.BaseURL, &c.CredentialsSealed, &c.CreatedAt); err != nil {
+		c, err := scanSCM(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list scm connections: %w", err)
 		}
 		out = append(out, c)
@@ -161,4 +162,34 @@ func (s *Store) ListSCMConnections(ctx context.Context, orgID int64) ([]*SCMConn
 // DeleteSCMConnection soft-deletes a connection.
 func (s *Store) DeleteSCMConnection(ctx context.Context, id int64) error {
 	return softDelete(ctx, s.db, "scm_connections", id, s.timestamp(), fmt.Sprintf("scm connection %d", id))
+}
+
+const scmColumns = `id, org_id, kind, name, base_url, credentials_sealed, webhook_secret_sealed, created_at`
+
+func scanSCM(row interface{ Scan(...any) error }) (*SCMConnection, error) {
+	c := &SCMConnection{}
+	return c, row.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Name, &c.BaseURL, &c.CredentialsSealed, &c.WebhookSecretSealed, &c.CreatedAt)
+}
+
+// GetSCMConnection returns the live connection with id.
+func (s *Store) GetSCMConnection(ctx context.Context, id int64) (*SCMConnection, error) {
+	c, err := scanSCM(s.db.QueryRowContext(ctx, `SELECT `+scmColumns+` FROM scm_connections WHERE id = $1 AND deleted_at IS NULL`, id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("scm connection %d", id))
+	}
+	return c, nil
+}
+
+// RecordDelivery remembers a webhook delivery id; a delivery seen before
+// is ErrConflict (a replay).
+func (s *Store) RecordDelivery(ctx context.Context, connectionID int64, delivery string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO webhook_deliveries (connection_id, delivery, received_at) VALUES ($1, $2, $3)`,
+		connectionID, delivery, s.timestamp())
+	if isUniqueViolation(err) {
+		return fmt.Errorf("webhook delivery %q: already received: %w", delivery, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("record webhook delivery %q: %w", delivery, err)
+	}
+	return nil
 }

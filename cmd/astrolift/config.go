@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is what serve, dev and migrate read from flags and ASTROLIFT_* env.
@@ -22,6 +23,10 @@ type config struct {
 	InCluster   bool
 	LogFormat   string
 	LogLevel    string
+	// PollInterval is the git poller's default interval.
+	PollInterval time.Duration
+	// dev: astrolift dev creates the master key file when missing.
+	dev bool
 }
 
 // envName maps a flag to its environment variable: database-url → ASTROLIFT_DATABASE_URL.
@@ -62,6 +67,11 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	fs.BoolVar(&c.InCluster, "in-cluster", inCluster, "use the pod's service account as the default cluster ($ASTROLIFT_IN_CLUSTER)")
 	fs.StringVar(&c.LogFormat, "log-format", envString("log-format", "text"), "log format: text or json ($ASTROLIFT_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envString("log-level", "info"), "log level: debug, info, warn, error ($ASTROLIFT_LOG_LEVEL)")
+	poll, err := time.ParseDuration(envString("poll-interval", "30s"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envName("poll-interval"), err)
+	}
+	fs.DurationVar(&c.PollInterval, "poll-interval", poll, "how often the git poller checks each repository ($ASTROLIFT_POLL_INTERVAL)")
 	return fs, nil
 }
 

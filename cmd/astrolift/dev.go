@@ -28,6 +28,7 @@ func runDev(ctx context.Context, args []string) (retErr error) {
 		return err
 	}
 	c.DataDir = dataDir
+	c.dev = true
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir %s: %w", dataDir, err)
 	}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/kube"
+	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
@@ -47,8 +49,25 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, e
 // serve serves the API on c.Listen until ctx ends. ready, if not nil, is
 // called with the bound address once listening.
 func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
+	cache := &git.Cache{Dir: filepath.Join(c.DataDir, "git-cache")}
+	host, _ := os.Hostname()
+	poller := &reconciler.Poller{Store: s, Cache: cache, Interval: c.PollInterval, Log: log,
+		Holder: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	opts := api.Options{Store: s, Logger: log, Version: version, Repos: publicRepos{},
-		Source: &reconciler.GitSource{Cache: &git.Cache{Dir: filepath.Join(c.DataDir, "git-cache")}}}
+		Source: &reconciler.GitSource{Cache: cache}, Poller: poller}
+	if key, err := secretbox.LoadKey(c.DataDir, c.dev); err != nil {
+		log.Warn("no master key: webhooks and stored credentials are unavailable", "error", err)
+	} else {
+		box, err := secretbox.New(key)
+		if err != nil {
+			return err
+		}
+		opts.Secrets = box
+	}
+	pollCtx, stopPoller := context.WithCancel(ctx)
+	pollDone := make(chan struct{})
+	go func() { defer close(pollDone); _ = poller.Run(pollCtx) }()
+	defer func() { stopPoller(); <-pollDone }()
 	if restCfg != nil {
 		checker, err := kube.NewChecker("default", restCfg)
 		if err != nil {
