@@ -50,10 +50,10 @@ type Server struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("gitserver: no git CLI")
+		t.Fatal("gitserver: no git CLI (install git)")
 	}
 	if _, err := os.Stat(BackendPath); err != nil {
-		t.Skipf("gitserver: no git-http-backend: %v", err)
+		t.Fatalf("gitserver: no git-http-backend (install git): %v", err)
 	}
 	s := &Server{Root: t.TempDir()}
 	backend := &cgi.Handler{
