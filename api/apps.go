@@ -47,6 +47,9 @@ type updateAppRequest struct {
 	ManifestPath *string `json:"manifest_path"`
 	DeployBranch *string `json:"deploy_branch"`
 	TriggerMode  *string `json:"trigger_mode"`
+	// PollIntervalSeconds overrides the poller's interval for this app
+	// (0: the server's default; at least 10 s).
+	PollIntervalSeconds *int `json:"poll_interval_seconds"`
 }
 
 func checkSourceURL(s string) error {
@@ -252,6 +255,13 @@ func (a *API) updateApp(c *gin.Context) {
 	set(&app.ManifestPath, req.ManifestPath)
 	set(&app.DeployBranch, req.DeployBranch)
 	set(&app.TriggerMode, req.TriggerMode)
+	if n := req.PollIntervalSeconds; n != nil {
+		if *n != 0 && (*n < 10 || *n > 86400) {
+			a.fail(c, invalid("poll_interval_seconds", "poll_interval_seconds must be 0 (the default) or between 10 and 86400"))
+			return
+		}
+		app.PollInterval = time.Duration(*n) * time.Second
+	}
 	if app.Name == "" {
 		a.fail(c, invalid("name", "name cannot be empty"))
 		return

@@ -204,3 +204,19 @@ func TestAppOverview(t *testing.T) {
 		t.Errorf("overview %+v", ov)
 	}
 }
+
+func TestAppPollInterval(t *testing.T) {
+	h := newHarness(t)
+	tok := h.user("admin@acme.test", "org.admin")
+	res := h.do(request{method: http.MethodPatch, path: "/api/v1/apps/shop", token: tok, body: map[string]any{"poll_interval_seconds": 5}})
+	if _, field := res.errorCode(); res.Code != http.StatusBadRequest || field != "poll_interval_seconds" {
+		t.Errorf("5 s: %d %s", res.Code, res.body)
+	}
+	res = h.do(request{method: http.MethodPatch, path: "/api/v1/apps/shop", token: tok, body: map[string]any{"poll_interval_seconds": 60}})
+	if res.Code != http.StatusOK || !strings.Contains(string(res.body), `"poll_interval_seconds":60`) {
+		t.Errorf("60 s: %d %s", res.Code, res.body)
+	}
+	if a, _ := h.s.GetApp(t.Context(), "shop"); a.PollInterval != time.Minute {
+		t.Errorf("stored interval %s", a.PollInterval)
+	}
+}

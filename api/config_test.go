@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/astrolift/astrolift/drift"
-	"github.com/astrolift/astrolift/reconciler"
-	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -79,12 +77,8 @@ func TestConfigSyncStates(t *testing.T) {
 	get := func() configView {
 		return view(h.do(request{method: http.MethodGet, path: "/api/v1/apps/blog/config", token: tok}))
 	}
-	// poll records the repository head the way the poller will.
-	poll := func() {
-		commit, blob, _, err := (&reconciler.GitSource{Cache: &git.Cache{Dir: t.TempDir()}}).ReadManifest(ctx, app)
-		must(t, err)
-		must(t, h.s.RecordRepoHead(ctx, app.ID, store.RepoHead{Commit: commit, BlobID: blob}))
-	}
+	// poll runs one round of the real poller.
+	poll := func() { _ = h.poller.PollOnce(ctx) }
 
 	// Sync from the repository: in sync, with a preview.
 	v := view(h.do(request{method: http.MethodPost, path: "/api/v1/apps/blog/config/sync", token: tok}))

@@ -50,6 +50,7 @@ type appDTO struct {
 	DeployBranch string     `json:"deploy_branch"`
 	ManifestPath string     `json:"manifest_path"`
 	TriggerMode  string     `json:"trigger_mode"`
+	PollInterval int        `json:"poll_interval_seconds"` // 0: the server's default
 	Namespace    string     `json:"namespace"`
 	Status       string     `json:"status"`
 	StatusError  string     `json:"status_error,omitempty"`
@@ -61,7 +62,7 @@ type appDTO struct {
 func newAppDTO(a *store.App, project string) appDTO {
 	return appDTO{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Project: project,
 		SourceURL: a.SourceURL, SourceKind: a.SourceKind, DeployBranch: a.DeployBranch, ManifestPath: a.ManifestPath,
-		TriggerMode: a.TriggerMode, Namespace: a.Namespace, Status: a.Status, StatusError: a.StatusError,
+		TriggerMode: a.TriggerMode, PollInterval: int(a.PollInterval.Seconds()), Namespace: a.Namespace, Status: a.Status, StatusError: a.StatusError,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, DeletedAt: a.DeletedAt}
 }
 

@@ -54,7 +54,12 @@ type Poller struct {
 	wg      sync.WaitGroup
 }
 
-type repoKey struct{ URL, Branch string }
+// repoKey is one unit of polling: apps reading a repository's branch with
+// the same credentials (their SCM connection).
+type repoKey struct {
+	URL, Branch string
+	Connection  int64
+}
 
 type repoState struct {
 	next     time.Time
@@ -161,7 +166,7 @@ func (p *Poller) refresh(ctx context.Context, force bool) error {
 			return err
 		}
 		for _, a := range apps {
-			k := repoKey{a.SourceURL, a.DeployBranch}
+			k := repoKey{a.SourceURL, a.DeployBranch, a.SCMConnectionID}
 			groups[k] = append(groups[k], a)
 		}
 		if len(apps) < 500 {
@@ -265,7 +270,7 @@ func (p *Poller) check(ctx context.Context, k repoKey, apps []*store.App) (strin
 	if len(apps) == 0 {
 		return "", nil
 	}
-	lease := "poll:" + k.URL + "#" + k.Branch
+	lease := fmt.Sprintf("poll:%s#%s@%d", k.URL, k.Branch, k.Connection)
 	if p.Holder != "" {
 		ok, err := p.Store.AcquireLease(ctx, lease, p.Holder, 2*p.Interval)
 		if err != nil {

@@ -1,7 +1,9 @@
 package reconciler_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/astrolift/astrolift/drift"
 	"github.com/astrolift/astrolift/internal/gitserver"
+	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
@@ -225,4 +228,55 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func sameSnapshot(a, b store.Snapshot) bool {
 	return a.Raw == b.Raw && a.Commit == b.Commit && a.BlobID == b.BlobID
+}
+
+// Credentials come from the app's SCM connection, sealed at rest.
+func TestPollWithConnectionCredentials(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.srv.CreateRepo(t, "private.git", "main", map[string]string{"astrolift.toml": manifest})
+	f.srv.RequireAuth("bot", "s3cret")
+	box, err := secretbox.New(bytes.Repeat([]byte{1}, 32))
+	must(t, err)
+	creds, _ := json.Marshal(git.Credentials{Username: "bot", Password: "s3cret"})
+	conn := &store.SCMConnection{OrgID: f.org.ID, Kind: "gitea", Name: "gitea", CredentialsSealed: box.Seal(reconciler.PurposeSCMCredentials, creds)}
+	must(t, f.s.CreateSCMConnection(ctx, conn))
+	if bytes.Contains(conn.CredentialsSealed, []byte("s3cret")) {
+		t.Fatal("the password is stored in plaintext")
+	}
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "private", Name: "private", SourceURL: f.srv.URL("private.git"), SCMConnectionID: conn.ID, TriggerMode: "manual"}
+	must(t, f.s.CreateApp(ctx, a))
+	f.poller.Auth = reconciler.ConnectionAuth(f.s, box)
+	f.poll()
+	if got := f.get("private"); got.Repo.Error != "" || got.Repo.Commit == "" {
+		t.Errorf("with credentials: %+v", got.Repo)
+	}
+	anonymous := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "anon", Name: "anon", SourceURL: f.srv.URL("private.git"), DeployBranch: "main", ManifestPath: "other.toml", TriggerMode: "manual"}
+	must(t, f.s.CreateApp(ctx, anonymous))
+	f.poll()
+	if got := f.get("anon"); !strings.Contains(strings.ToLower(got.Repo.Error), "auth") {
+		t.Errorf("without credentials: %+v", got.Repo)
+	}
+	if got := f.get("private"); got.Repo.Error != "" {
+		t.Errorf("an app without credentials on the same repository broke the one with them: %+v", got.Repo)
+	}
+}
+
+// Two replicas: the one holding a repository's lease polls it, the other
+// skips it.
+func TestLeaseOneReplicaPerRepo(t *testing.T) {
+	f := newFixture(t)
+	f.srv.CreateRepo(t, "shop.git", "main", map[string]string{"astrolift.toml": manifest})
+	f.app("shop", "shop.git", "astrolift.toml", "manual")
+	f.poll() // replica "test" takes the lease for 2 intervals
+	other := &reconciler.Poller{Store: f.s, Cache: f.cache, Holder: "other", Interval: time.Hour}
+	before := f.srv.Requests()
+	must(t, other.PollOnce(context.Background()))
+	if f.srv.Requests() != before {
+		t.Errorf("the replica without the lease made %d requests", f.srv.Requests()-before)
+	}
+	f.poll()
+	if f.srv.Requests() != before+1 {
+		t.Errorf("the lease holder made %d requests, want 1", f.srv.Requests()-before)
+	}
 }

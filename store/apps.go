@@ -342,9 +342,9 @@ func (s *Store) RestoreApp(ctx context.Context, id int64) error {
 }
 
 // UpdateApp changes a live app's settings: name, description, deploy
-// branch, manifest path and trigger mode. The slug never changes.
+// branch, manifest path, trigger mode and poll interval. The slug never changes.
 func (s *Store) UpdateApp(ctx context.Context, a *App) error {
 	return s.updateApp(ctx, a.ID, "settings",
-		`name = $1, description = $2, deploy_branch = $3, manifest_path = $4, trigger_mode = $5`,
-		a.Name, a.Description, a.DeployBranch, a.ManifestPath, a.TriggerMode)
+		`name = $1, description = $2, deploy_branch = $3, manifest_path = $4, trigger_mode = $5, poll_interval_seconds = $6`,
+		a.Name, a.Description, a.DeployBranch, a.ManifestPath, a.TriggerMode, int64(a.PollInterval/time.Second))
 }

@@ -50,18 +50,23 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, e
 // called with the bound address once listening.
 func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
 	cache := &git.Cache{Dir: filepath.Join(c.DataDir, "git-cache")}
+	var box *secretbox.Box
+	if key, err := secretbox.LoadKey(c.DataDir, c.dev); err != nil {
+		log.Warn("no master key: webhooks and SCM credentials are unavailable", "error", err)
+	} else if box, err = secretbox.New(key); err != nil {
+		return err
+	}
+	var opener reconciler.Opener
+	if box != nil {
+		opener = box
+	}
+	auth := reconciler.ConnectionAuth(s, opener)
 	host, _ := os.Hostname()
-	poller := &reconciler.Poller{Store: s, Cache: cache, Interval: c.PollInterval, Log: log,
+	poller := &reconciler.Poller{Store: s, Cache: cache, Auth: auth, Interval: c.PollInterval, Log: log,
 		Holder: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	opts := api.Options{Store: s, Logger: log, Version: version, Repos: publicRepos{},
-		Source: &reconciler.GitSource{Cache: cache}, Poller: poller}
-	if key, err := secretbox.LoadKey(c.DataDir, c.dev); err != nil {
-		log.Warn("no master key: webhooks and stored credentials are unavailable", "error", err)
-	} else {
-		box, err := secretbox.New(key)
-		if err != nil {
-			return err
-		}
+		Source: &reconciler.GitSource{Cache: cache, Auth: auth}, Poller: poller}
+	if box != nil {
 		opts.Secrets = box
 	}
 	pollCtx, stopPoller := context.WithCancel(ctx)
