@@ -154,8 +154,20 @@ func (a *API) createApp(c *gin.Context) {
 		}
 	}
 	if req.SCMConnection != "" {
-		a.fail(c, invalid("scm_connection", "SCM connections are not available yet; register with a clone URL"))
-		return
+		conns, err := a.store.ListSCMConnections(ctx, p.user.OrgID)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		for _, conn := range conns {
+			if conn.Name == req.SCMConnection {
+				app.SCMConnectionID = conn.ID
+			}
+		}
+		if app.SCMConnectionID == 0 {
+			a.fail(c, invalid("scm_connection", "no SCM connection %q", req.SCMConnection))
+			return
+		}
 	}
 	explicit := req.Slug != ""
 	if !explicit {

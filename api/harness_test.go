@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
 	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
@@ -45,6 +48,7 @@ type harness struct {
 	project *store.Project
 	app     *store.App
 	poller  *reconciler.Poller
+	box     *secretbox.Box
 }
 
 func newHarness(t *testing.T) *harness {
@@ -59,7 +63,10 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, s: s, clock: c}
 	cache := &git.Cache{Dir: t.TempDir()}
 	h.poller = &reconciler.Poller{Store: s, Cache: cache, Interval: time.Hour, Now: c.Now}
-	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller}).Handler()
+	box, err := secretbox.New(bytes.Repeat([]byte{4}, 32))
+	must(t, err)
+	h.box = box
+	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}
@@ -234,4 +241,10 @@ func gitRun(dir string, args ...string) ([]byte, error) {
 	cmd.Dir = dir
 	cmd.Env = append(cmd.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
 	return cmd.CombinedOutput()
+}
+
+// reconcilerAuth gives the harness's poller the connections' credentials,
+// opened with the harness's master key.
+func reconcilerAuth(h *harness) func(ctx context.Context, app *store.App) (transport.AuthMethod, error) {
+	return reconciler.ConnectionAuth(h.s, h.box)
 }

@@ -27,6 +27,7 @@ const (
 	PermAppExec          Permission = "app.exec"
 	PermDeploymentApprov Permission = "deployment.approve"
 	PermMembersManage    Permission = "members.manage"
+	PermConnectionsWrite Permission = "connections.write"
 )
 
 // Role is a named set of permissions granted at one scope level.
@@ -45,9 +46,9 @@ var appAdminPerms = []Permission{PermAppRead, PermAppUpdate, PermAppDelete, Perm
 // projects and their apps; an APP binding to one app.
 var Roles = []Role{
 	{"org.owner", store.ScopeOrg, "everything, including members at every scope",
-		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate}, appAdminPerms...)},
+		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate, PermConnectionsWrite}, appAdminPerms...)},
 	{"org.admin", store.ScopeOrg, "everything, including members at every scope",
-		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate}, appAdminPerms...)},
+		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate, PermConnectionsWrite}, appAdminPerms...)},
 	{"org.member", store.ScopeOrg, "reads everything, registers apps",
 		[]Permission{PermOrgRead, PermAppCreate, PermAppRead}},
 	{"org.viewer", store.ScopeOrg, "reads everything",

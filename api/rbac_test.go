@@ -38,6 +38,9 @@ var wantPermission = map[string]api.Permission{
 	"GET /api/v1/members":                    "org.read",
 	"POST /api/v1/members":                   "members.manage",
 	"DELETE /api/v1/members/:id":             "members.manage",
+	"GET /api/v1/scm-connections":            "org.read",
+	"POST /api/v1/scm-connections":           "connections.write",
+	"DELETE /api/v1/scm-connections/:id":     "connections.write",
 	"GET /api/v1/apps":                       "org.read",
 	"POST /api/v1/apps":                      "app.create",
 	"GET /api/v1/apps/:slug":                 "app.read",
@@ -58,15 +61,17 @@ var wantPermission = map[string]api.Permission{
 // their permission (a team maintainer manages the team's members, not the
 // organization's accounts).
 var orgLevel = map[string]bool{
-	"POST /api/v1/users": true,
-	"POST /api/v1/teams": true,
+	"POST /api/v1/scm-connections":       true,
+	"DELETE /api/v1/scm-connections/:id": true,
+	"POST /api/v1/users":                 true,
+	"POST /api/v1/teams":                 true,
 }
 
 // rolePermissions is what each built-in role may do on the harness's team,
 // project and app, again written down independently of rbac.go.
 var rolePermissions = map[string][]api.Permission{
-	"org.owner":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
-	"org.admin":       {"org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
+	"org.owner":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
+	"org.admin":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
 	"org.member":      {"org.read", "app.create", "app.read"},
 	"org.viewer":      {"org.read", "app.read"},
 	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
@@ -142,6 +147,12 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"email": "new@acme.test", "name": "New", "password": "a long password"}
 	case "PATCH /api/v1/teams/:team":
 		req.body = map[string]any{"name": "Payments & Billing"}
+	case "POST /api/v1/scm-connections":
+		req.body = map[string]any{"kind": "gitea", "name": "gitea", "base_url": "https://gitea.example.com", "token": "t0ken"}
+	case "DELETE /api/v1/scm-connections/:id":
+		conn := &store.SCMConnection{OrgID: h.org.ID, Kind: "github", Name: "gh"}
+		must(h.t, h.s.CreateSCMConnection(ctx, conn))
+		req.path = fmt.Sprintf("/api/v1/scm-connections/%d", conn.ID)
 	case "POST /api/v1/teams":
 		req.body = map[string]any{"name": "Search"}
 	case "DELETE /api/v1/teams/:team":

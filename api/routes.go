@@ -68,6 +68,10 @@ func (a *API) Routes() []Route {
 		{http.MethodPost, "/api/v1/members", "Grant a role at a scope (members.manage there)", PermMembersManage, scopeHandler, a.grantRole, grantRequest{}, bindingDTO{}},
 		{http.MethodDelete, "/api/v1/members/:id", "Revoke a role binding (soft; members.manage at its scope)", PermMembersManage, scopeHandler, a.revokeRole, nil, nil},
 
+		{http.MethodGet, "/api/v1/scm-connections", "List SCM connections (secrets never shown)", PermOrgRead, scopeOrg, a.listConnections, nil, Page[connectionDTO]{}},
+		{http.MethodPost, "/api/v1/scm-connections", "Add an SCM connection; credentials and webhook secret are sealed; the secret is shown once", PermConnectionsWrite, scopeOrg, a.createConnection, connectionRequest{}, createConnectionResponse{}},
+		{http.MethodDelete, "/api/v1/scm-connections/:id", "Delete an SCM connection (soft)", PermConnectionsWrite, scopeOrg, a.deleteConnection, nil, nil},
+
 		{http.MethodGet, "/api/v1/apps", "List the apps the caller may read (?project, ?status, ?q, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listApps, nil, Page[appDTO]{}},
 		{http.MethodPost, "/api/v1/apps", "Register an app in a project (app.create on the project's team or org)", PermAppCreate, scopeHandler, a.createApp, createAppRequest{}, appDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug", "Show an app", PermAppRead, scopeApp, a.getApp, nil, appDTO{}},

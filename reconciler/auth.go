@@ -11,10 +11,6 @@ import (
 	"github.com/astrolift/astrolift/store"
 )
 
-// PurposeSCMCredentials is the secretbox purpose of SCM connections'
-// credentials: a JSON git.Credentials.
-const PurposeSCMCredentials = "scm-credentials"
-
 // Opener opens values sealed with the master key.
 type Opener interface {
 	Open(purpose string, sealed []byte) ([]byte, error)
@@ -38,7 +34,7 @@ func ConnectionAuth(s *store.Store, box Opener) func(ctx context.Context, app *s
 		if box == nil {
 			return nil, fmt.Errorf("scm connection %s: no master key to open its credentials", conn.Name)
 		}
-		raw, err := box.Open(PurposeSCMCredentials, conn.CredentialsSealed)
+		raw, err := box.Open(git.SealPurpose, conn.CredentialsSealed)
 		if err != nil {
 			return nil, fmt.Errorf("scm connection %s: %w", conn.Name, err)
 		}

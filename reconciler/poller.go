@@ -265,11 +265,17 @@ func (p *Poller) finish(k repoKey, apps []*store.App, err error) {
 	}
 }
 
+// CheckTimeout bounds one repository check, so a hung server frees its
+// worker.
+const CheckTimeout = 2 * time.Minute
+
 // check polls one repository for its apps and returns the head it saw.
 func (p *Poller) check(ctx context.Context, k repoKey, apps []*store.App) (string, error) {
 	if len(apps) == 0 {
 		return "", nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
 	lease := fmt.Sprintf("poll:%s#%s@%d", k.URL, k.Branch, k.Connection)
 	if p.Holder != "" {
 		ok, err := p.Store.AcquireLease(ctx, lease, p.Holder, 2*p.Interval)

@@ -239,7 +239,7 @@ func TestPollWithConnectionCredentials(t *testing.T) {
 	box, err := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	must(t, err)
 	creds, _ := json.Marshal(git.Credentials{Username: "bot", Password: "s3cret"})
-	conn := &store.SCMConnection{OrgID: f.org.ID, Kind: "gitea", Name: "gitea", CredentialsSealed: box.Seal(reconciler.PurposeSCMCredentials, creds)}
+	conn := &store.SCMConnection{OrgID: f.org.ID, Kind: "gitea", Name: "gitea", CredentialsSealed: box.Seal(git.SealPurpose, creds)}
 	must(t, f.s.CreateSCMConnection(ctx, conn))
 	if bytes.Contains(conn.CredentialsSealed, []byte("s3cret")) {
 		t.Fatal("the password is stored in plaintext")

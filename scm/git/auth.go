@@ -17,6 +17,10 @@ import (
 // documents this one for app installation tokens.
 const TokenUsername = "x-access-token"
 
+// SealPurpose is the secretbox purpose under which stored credentials (a
+// JSON Credentials) are sealed with the master key.
+const SealPurpose = "scm-credentials"
+
 // Credentials are the plaintext secrets for one repository. The caller keeps
 // them encrypted at rest and decrypts them just before use; this package
 // never logs them, never writes them to disk and keeps no copy beyond the
