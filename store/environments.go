@@ -102,3 +102,21 @@ func (s *Store) UpdateEnvironment(ctx context.Context, e *Environment) error {
 func (s *Store) DeleteEnvironment(ctx context.Context, id int64) error {
 	return softDelete(ctx, s.db, "environments", id, s.timestamp(), fmt.Sprintf("environment %d", id))
 }
+
+// Inventory returns what the environment's last successful deployment
+// applied (as stored by SetInventory).
+func (s *Store) Inventory(ctx context.Context, envID int64) (string, error) {
+	var inv string
+	if err := s.db.QueryRowContext(ctx, `SELECT inventory FROM environments WHERE id = $1`, envID).Scan(&inv); err != nil {
+		return "", notFound(err, fmt.Sprintf("environment %d", envID))
+	}
+	return inv, nil
+}
+
+// SetInventory stores what a successful deployment applied.
+func (s *Store) SetInventory(ctx context.Context, envID int64, inventory string) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE environments SET inventory = $1, updated_at = $2 WHERE id = $3`, inventory, s.timestamp(), envID); err != nil {
+		return fmt.Errorf("environment %d: inventory: %w", envID, err)
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package reconciler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/pkg/ssa"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/astrolift/astrolift/render"
+	"github.com/astrolift/astrolift/store"
+)
+
+// Deployment states.
+const (
+	StatePending          = "pending"
+	StateAwaitingApproval = "awaiting_approval"
+	StateRendering        = "rendering"
+	StateApplying         = "applying"
+	StateVerifying        = "verifying"
+	StateSucceeded        = "succeeded"
+	StateFailed           = "failed"
+	StateAborted          = "aborted"
+)
+
+// FieldManager is the server-side apply field manager of everything
+// Astrolift applies.
+const FieldManager = "astrolift"
+
+// ClusterClient is how the deployer reaches an environment's cluster.
+type ClusterClient struct {
+	Client client.Client
+	Poller *polling.StatusPoller
+}
+
+// Deployer walks pending deployments through render → apply → verify.
+type Deployer struct {
+	Store *store.Store
+	// Cluster returns the client of an environment's cluster.
+	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
+	// VerifyInterval is how often readiness is polled (default 500 ms).
+	VerifyInterval time.Duration
+}
+
+// Run executes one deployment from its current state to a final one. Each
+// step is a compare-and-set transition, so a deployment moved by someone
+// else (aborted, or run by another replica) stops here with ErrConflict.
+func (d *Deployer) Run(ctx context.Context, id int64) error {
+	dep, err := d.Store.GetDeployment(ctx, id)
+	if err != nil {
+		return err
+	}
+	app, err := d.Store.GetAppByID(ctx, dep.AppID)
+	if err != nil {
+		return d.fail(ctx, dep, dep.Status, fmt.Errorf("app %d: %w", dep.AppID, err))
+	}
+	env, err := d.environment(ctx, app.ID, dep.EnvironmentID)
+	if err != nil {
+		return d.fail(ctx, dep, dep.Status, err)
+	}
+	if dep.Status == StatePending {
+		if env.RequiredApprovals > 0 {
+			return d.Store.TransitionDeployment(ctx, id, StatePending, StateAwaitingApproval, store.TransitionUpdate{
+				Detail: fmt.Sprintf("waiting for %d approval(s)", env.RequiredApprovals)})
+		}
+		if err := d.Store.TransitionDeployment(ctx, id, StatePending, StateRendering, store.TransitionUpdate{Detail: "rendering " + app.ManifestPath}); err != nil {
+			return err
+		}
+		dep.Status = StateRendering
+	}
+	if dep.Status != StateRendering {
+		return fmt.Errorf("deployment %d is %s; Run starts pending or rendering deployments", id, dep.Status)
+	}
+
+	// Rendering.
+	m, err := render.Parse(app.ManifestPath, []byte(dep.ManifestRaw))
+	if err != nil {
+		return d.fail(ctx, dep, StateRendering, err)
+	}
+	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: dep.Image})
+	if err != nil {
+		return d.fail(ctx, dep, StateRendering, err)
+	}
+	namespace := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": env.Namespace, "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app.Slug}},
+	}}
+	objs = append([]*unstructured.Unstructured{namespace}, objs...)
+	rendered, err := render.YAML(objs)
+	if err != nil {
+		return d.fail(ctx, dep, StateRendering, err)
+	}
+	text := string(rendered)
+	if err := d.Store.TransitionDeployment(ctx, id, StateRendering, StateApplying, store.TransitionUpdate{
+		Detail: fmt.Sprintf("%d objects rendered", len(objs)), Rendered: &text}); err != nil {
+		return err
+	}
+
+	// Applying, then pruning what the last deployment applied and this one
+	// does not.
+	cc, err := d.Cluster(ctx, env)
+	if err != nil {
+		return d.fail(ctx, dep, StateApplying, fmt.Errorf("environment %s: cluster: %w", env.Name, err))
+	}
+	rm := ssa.NewResourceManager(cc.Client, cc.Poller, ssa.Owner{Field: FieldManager, Group: "astrolift.dev"})
+	opts := ssa.DefaultApplyOptions()
+	opts.Cleanup = ssa.ApplyCleanupOptions{
+		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
+		FieldManagers: []ssa.FieldManager{
+			{Name: "kubectl", OperationType: "Apply"}, {Name: "kubectl", OperationType: "Update"},
+			{Name: "before-first-apply", OperationType: "Update"},
+		},
+	}
+	changes, err := rm.ApplyAllStaged(ctx, objs, opts)
+	if err != nil {
+		return d.fail(ctx, dep, StateApplying, err)
+	}
+	pruned, err := d.prune(ctx, rm, env, objs)
+	if err != nil {
+		return d.fail(ctx, dep, StateApplying, err)
+	}
+	detail := summarize(changes)
+	if len(pruned) > 0 {
+		detail += "; pruned " + strings.Join(pruned, ", ")
+	}
+	if err := d.Store.TransitionDeployment(ctx, id, StateApplying, StateVerifying, store.TransitionUpdate{Detail: detail}); err != nil {
+		return err
+	}
+
+	// Verifying.
+	interval := d.VerifyInterval
+	if interval <= 0 {
+		interval = 500 * time.Millisecond
+	}
+	if err := rm.WaitForSetWithContext(ctx, changes.ToObjMetadataSet(), ssa.WaitOptions{
+		Interval: interval, Timeout: m.Environment(env.Name).DeployTimeout(), FailFast: true}); err != nil {
+		return d.fail(ctx, dep, StateVerifying, err)
+	}
+	return d.Store.TransitionDeployment(ctx, id, StateVerifying, StateSucceeded, store.TransitionUpdate{
+		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true})
+}
+
+func (d *Deployer) environment(ctx context.Context, appID, envID int64) (*store.Environment, error) {
+	envs, err := d.Store.ListEnvironments(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range envs {
+		if e.ID == envID {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("environment %d of app %d: %w", envID, appID, store.ErrNotFound)
+}
+
+// fail moves the deployment from state to failed with err as its error.
+func (d *Deployer) fail(ctx context.Context, dep *store.Deployment, from string, cause error) error {
+	msg := cause.Error()
+	if err := d.Store.TransitionDeployment(ctx, dep.ID, from, StateFailed, store.TransitionUpdate{
+		Detail: from + " failed: " + msg, Error: msg, Finished: true}); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// inventoryEntry names one applied object.
+type inventoryEntry struct {
+	Group     string `json:"group"`
+	Version   string `json:"version"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// prune deletes the objects of the environment's inventory that are not in
+// objs (never the namespace), then stores objs as the new inventory.
+func (d *Deployer) prune(ctx context.Context, rm *ssa.ResourceManager, env *store.Environment, objs []*unstructured.Unstructured) ([]string, error) {
+	current := map[inventoryEntry]bool{}
+	var next []inventoryEntry
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		e := inventoryEntry{gvk.Group, gvk.Version, gvk.Kind, o.GetNamespace(), o.GetName()}
+		current[e] = true
+		next = append(next, e)
+	}
+	raw, err := d.Store.Inventory(ctx, env.ID)
+	if err != nil {
+		return nil, err
+	}
+	var previous []inventoryEntry
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &previous); err != nil {
+			return nil, fmt.Errorf("environment %s: inventory: %w", env.Name, err)
+		}
+	}
+	var stale []*unstructured.Unstructured
+	var names []string
+	for _, e := range previous {
+		if current[e] || e.Kind == "Namespace" {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(schema.GroupVersionKind{Group: e.Group, Version: e.Version, Kind: e.Kind})
+		u.SetNamespace(e.Namespace)
+		u.SetName(e.Name)
+		stale = append(stale, u)
+		names = append(names, e.Kind+"/"+e.Name)
+	}
+	if len(stale) > 0 {
+		if _, err := rm.DeleteAll(ctx, stale, ssa.DefaultDeleteOptions()); err != nil {
+			return nil, fmt.Errorf("prune: %w", err)
+		}
+	}
+	b, _ := json.Marshal(next)
+	if err := d.Store.SetInventory(ctx, env.ID, string(b)); err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func summarize(cs *ssa.ChangeSet) string {
+	counts := map[ssa.Action]int{}
+	for _, e := range cs.Entries {
+		counts[e.Action]++
+	}
+	var parts []string
+	for _, a := range []ssa.Action{ssa.CreatedAction, ssa.ConfiguredAction, ssa.UnchangedAction} {
+		if counts[a] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
+		}
+	}
+	return "applied: " + strings.Join(parts, ", ")
+}
+

@@ -1,0 +1,145 @@
+package reconciler_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/astrolift/astrolift/reconciler"
+	"github.com/astrolift/astrolift/store"
+)
+
+const twoWorkloads = `schema = 1
+[build]
+image = "registry.example.com/acme/shop"
+[workloads.web]
+replicas = 2
+public = true
+  [[workloads.web.containers]]
+  port = 8080
+  healthcheck = { http_path = "/healthz" }
+[workloads.worker]
+  [[workloads.worker.containers]]
+  command = ["bin/worker"]
+`
+
+func localCluster(t *testing.T) func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) {
+	t.Helper()
+	c, err := client.New(env.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &reconciler.ClusterClient{Client: c, Poller: polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})}
+	return func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) { return cc, nil }
+}
+
+func transitions(t *testing.T, s *store.Store, id int64) string {
+	t.Helper()
+	ts, err := s.ListTransitions(context.Background(), id)
+	must(t, err)
+	var out []string
+	for _, tr := range ts {
+		out = append(out, tr.To)
+	}
+	return strings.Join(out, " ")
+}
+
+// A pending deployment walks every state to succeeded on the local control
+// plane; the next one, without a workload, prunes it.
+func TestDeployAndPrune(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "shop", Name: "Shop", SourceURL: "https://x/y.git"}
+	must(t, f.s.CreateApp(ctx, a))
+	ns := fmt.Sprintf("shop-staging-%d", rand.IntN(1e6))
+	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: ns}
+	must(t, f.s.CreateEnvironment(ctx, e))
+	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t)}
+
+	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", Image: "v1", ManifestRaw: twoWorkloads}
+	must(t, f.s.CreateDeployment(ctx, dep, "test"))
+	if err := d.Run(ctx, dep.ID); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	got, _ := f.s.GetDeployment(ctx, dep.ID)
+	if got.Status != "succeeded" || got.FinishedAt == nil || !strings.Contains(got.Rendered, "kind: Deployment") {
+		t.Fatalf("deployment %+v", got)
+	}
+	if tr := transitions(t, f.s, dep.ID); tr != "pending rendering applying verifying succeeded" {
+		t.Errorf("lifecycle %q", tr)
+	}
+	web, err := env.Clientset.AppsV1().Deployments(ns).Get(ctx, "shop-web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web.Status.AvailableReplicas != 2 || web.Spec.Template.Spec.Containers[0].Image != "registry.example.com/acme/shop:v1" {
+		t.Errorf("web: available %d, image %s", web.Status.AvailableReplicas, web.Spec.Template.Spec.Containers[0].Image)
+	}
+	if web.Labels["astrolift.dev/app"] != "shop" {
+		t.Errorf("labels %v", web.Labels)
+	}
+
+	// Drop the worker: it is pruned.
+	without := strings.Split(twoWorkloads, "[workloads.worker]")[0]
+	dep2 := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "push", Status: "pending", Image: "v2", ManifestRaw: without}
+	must(t, f.s.CreateDeployment(ctx, dep2, "test"))
+	if err := d.Run(ctx, dep2.ID); err != nil {
+		t.Fatalf("second deploy: %v", err)
+	}
+	if _, err := env.Clientset.AppsV1().Deployments(ns).Get(ctx, "shop-worker", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("worker not pruned: %v", err)
+	}
+	ts, _ := f.s.ListTransitions(ctx, dep2.ID)
+	found := false
+	for _, tr := range ts {
+		found = found || strings.Contains(tr.Detail, "pruned Deployment/shop-worker")
+	}
+	if !found {
+		t.Errorf("no transition mentions the pruned worker: %+v", ts)
+	}
+	web, _ = env.Clientset.AppsV1().Deployments(ns).Get(ctx, "shop-web", metav1.GetOptions{})
+	if web.Spec.Template.Spec.Containers[0].Image != "registry.example.com/acme/shop:v2" {
+		t.Errorf("web image %s after the second deploy", web.Spec.Template.Spec.Containers[0].Image)
+	}
+}
+
+// Render problems fail the deployment in rendering with the reason; an
+// approval requirement stops it in awaiting_approval.
+func TestDeployFailuresAndApprovalGate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "api", Name: "API", SourceURL: "https://x/y.git"}
+	must(t, f.s.CreateApp(ctx, a))
+	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: fmt.Sprintf("api-%d", rand.IntN(1e6))}
+	must(t, f.s.CreateEnvironment(ctx, e))
+	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t)}
+
+	bad := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", ManifestRaw: "schema = 1\n[workloads.web]\nreplica = 1\n"}
+	must(t, f.s.CreateDeployment(ctx, bad, "test"))
+	if err := d.Run(ctx, bad.ID); err == nil {
+		t.Fatal("an invalid manifest deployed")
+	}
+	got, _ := f.s.GetDeployment(ctx, bad.ID)
+	if got.Status != "failed" || !strings.Contains(got.Error, `unknown key "replica"`) {
+		t.Errorf("invalid manifest: %s %q", got.Status, got.Error)
+	}
+	if tr := transitions(t, f.s, bad.ID); tr != "pending rendering failed" {
+		t.Errorf("lifecycle %q", tr)
+	}
+
+	prod := &store.Environment{AppID: a.ID, Name: "production", Namespace: fmt.Sprintf("api-prod-%d", rand.IntN(1e6)), RequiredApprovals: 1}
+	must(t, f.s.CreateEnvironment(ctx, prod))
+	gated := &store.Deployment{AppID: a.ID, EnvironmentID: prod.ID, Trigger: "manual", Status: "pending", ManifestRaw: manifest}
+	must(t, f.s.CreateDeployment(ctx, gated, "test"))
+	must(t, d.Run(ctx, gated.ID))
+	if got, _ := f.s.GetDeployment(ctx, gated.ID); got.Status != "awaiting_approval" {
+		t.Errorf("gated deployment is %s", got.Status)
+	}
+}
