@@ -240,4 +240,3 @@ func summarize(cs *ssa.ChangeSet) string {
 	}
 	return "applied: " + strings.Join(parts, ", ")
 }
-
