@@ -85,7 +85,17 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	if err != nil {
 		return d.fail(ctx, dep, StateRendering, err)
 	}
-	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: dep.Image})
+	image := dep.Image
+	if image == "" { // a push or a config change keeps the image that runs
+		last, err := d.Store.ListDeployments(ctx, store.DeploymentFilter{EnvironmentID: env.ID, Statuses: []string{StateSucceeded}, Limit: 1})
+		if err != nil {
+			return d.fail(ctx, dep, StateRendering, err)
+		}
+		if len(last) > 0 {
+			image = last[0].Image
+		}
+	}
+	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image})
 	if err != nil {
 		return d.fail(ctx, dep, StateRendering, err)
 	}

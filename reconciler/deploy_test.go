@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -141,5 +142,54 @@ func TestDeployFailuresAndApprovalGate(t *testing.T) {
 	must(t, d.Run(ctx, gated.ID))
 	if got, _ := f.s.GetDeployment(ctx, gated.ID); got.Status != "awaiting_approval" {
 		t.Errorf("gated deployment is %s", got.Status)
+	}
+}
+
+// The runner keeps one deployment in flight per environment, runs the
+// queue oldest first, and fails a deployment whose replica vanished.
+func TestDeployRunnerQueueAndInterrupted(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "queue", Name: "Queue", SourceURL: "https://x/y.git"}
+	must(t, f.s.CreateApp(ctx, a))
+	e1 := &store.Environment{AppID: a.ID, Name: "staging", Namespace: fmt.Sprintf("queue-s-%d", rand.IntN(1e6))}
+	e2 := &store.Environment{AppID: a.ID, Name: "production", Namespace: fmt.Sprintf("queue-p-%d", rand.IntN(1e6))}
+	must(t, f.s.CreateEnvironment(ctx, e1))
+	must(t, f.s.CreateEnvironment(ctx, e2))
+
+	// A deployment left in applying by a replica that is gone (no lease).
+	orphan := &store.Deployment{AppID: a.ID, EnvironmentID: e1.ID, Trigger: "manual", Status: "pending", ManifestRaw: manifest}
+	must(t, f.s.CreateDeployment(ctx, orphan, "test"))
+	must(t, f.s.TransitionDeployment(ctx, orphan.ID, "pending", "rendering", store.TransitionUpdate{}))
+	must(t, f.s.TransitionDeployment(ctx, orphan.ID, "rendering", "applying", store.TransitionUpdate{}))
+
+	var queued []*store.Deployment
+	for _, e := range []*store.Environment{e1, e1, e2} {
+		d := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", Image: "v1", ManifestRaw: manifest}
+		must(t, f.s.CreateDeployment(ctx, d, "test"))
+		queued = append(queued, d)
+	}
+	r := &reconciler.DeployRunner{Deployer: &reconciler.Deployer{Store: f.s, Cluster: localCluster(t)}, Store: f.s, Holder: "a", Interval: 50 * time.Millisecond}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = r.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, func() bool {
+		for _, d := range queued {
+			if got, _ := f.s.GetDeployment(ctx, d.ID); got.Status != "succeeded" {
+				return false
+			}
+		}
+		return true
+	})
+	got, _ := f.s.GetDeployment(ctx, orphan.ID)
+	if got.Status != "failed" || got.Error != "interrupted" {
+		t.Errorf("orphan: %s %q", got.Status, got.Error)
+	}
+	// The two staging deployments did not overlap.
+	first, _ := f.s.ListTransitions(ctx, queued[0].ID)
+	second, _ := f.s.ListTransitions(ctx, queued[1].ID)
+	if started, ended := second[1].At, first[len(first)-1].At; started.Before(ended) {
+		t.Errorf("the second staging deployment started (%s) before the first ended (%s)", started, ended)
 	}
 }

@@ -193,3 +193,12 @@ func (s *Store) RecordDelivery(ctx context.Context, connectionID int64, delivery
 	}
 	return nil
 }
+
+// GetClusterByID returns the live cluster with id.
+func (s *Store) GetClusterByID(ctx context.Context, id int64) (*Cluster, error) {
+	c, err := scanCluster(s.db.QueryRowContext(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE id = $1 AND deleted_at IS NULL`, id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("cluster %d", id))
+	}
+	return c, nil
+}

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 
 	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/internal/testenv"
+	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -63,6 +65,9 @@ func runDev(ctx context.Context, args []string) (retErr error) {
 		return err
 	}
 	log.Info("local control plane ready", "kubeconfig", kubeconfig, "node", env.NodeName)
+	if err := registerLocalCluster(ctx, s, dataDir, env.Kubeconfig); err != nil {
+		return err
+	}
 
 	return serve(ctx, c, s, env.Config, log, func(addr string) {
 		fmt.Fprintf(os.Stderr, "\nAstrolift is running at http://%s (readiness: http://%s/readyz)\n"+
@@ -122,5 +127,36 @@ func seedAdmin(ctx context.Context, s *store.Store, org *store.Organization, w i
 		return fmt.Errorf("seed admin: %w", err)
 	}
 	fmt.Fprintf(w, "\nFirst admin created (shown once, keep it):\n  email:    %s\n  password: %s\n\n", u.Email, password)
+	return nil
+}
+
+// registerLocalCluster records the local control plane as the cluster
+// "local" of the default organization, its kubeconfig sealed with the
+// master key (refreshed on every start: the control plane's certificates
+// change).
+func registerLocalCluster(ctx context.Context, s *store.Store, dataDir string, kubeconfig []byte) error {
+	key, err := secretbox.LoadKey(dataDir, true)
+	if err != nil {
+		return err
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		return err
+	}
+	org, err := s.GetOrganization(ctx, "default")
+	if err != nil {
+		return fmt.Errorf("register local cluster: %w", err)
+	}
+	sealed := box.Seal(reconciler.PurposeKubeconfig, kubeconfig)
+	c, err := s.GetCluster(ctx, org.ID, "local")
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		err = s.CreateCluster(ctx, &store.Cluster{OrgID: org.ID, Name: "local", Kind: store.ClusterKubeconfig, KubeconfigSealed: sealed})
+	case err == nil:
+		err = s.UpdateClusterCredentials(ctx, c.ID, c.APIURL, sealed)
+	}
+	if err != nil {
+		return fmt.Errorf("register local cluster: %w", err)
+	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"k8s.io/client-go/rest"
 
@@ -69,10 +70,16 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	if box != nil {
 		opts.Secrets = box
 	}
-	pollCtx, stopPoller := context.WithCancel(ctx)
-	pollDone := make(chan struct{})
-	go func() { defer close(pollDone); _ = poller.Run(pollCtx) }()
-	defer func() { stopPoller(); <-pollDone }()
+	clusters := &reconciler.Clusters{Store: s, Box: opener}
+	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log,
+		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For}}
+	loopsCtx, stopLoops := context.WithCancel(ctx)
+	var loops sync.WaitGroup
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run} {
+		loops.Add(1)
+		go func() { defer loops.Done(); _ = run(loopsCtx) }()
+	}
+	defer func() { stopLoops(); loops.Wait() }()
 	if restCfg != nil {
 		checker, err := kube.NewChecker("default", restCfg)
 		if err != nil {

@@ -1,0 +1,79 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/astrolift/astrolift/store"
+)
+
+// PurposeKubeconfig is the secretbox purpose of stored kubeconfigs.
+const PurposeKubeconfig = "kubeconfig"
+
+// Clusters builds, and caches per cluster, the clients environments deploy
+// with: from the cluster's sealed kubeconfig, or the pod's service account
+// for in-cluster clusters.
+type Clusters struct {
+	Store *store.Store
+	Box   Opener
+
+	mu    sync.Mutex
+	cache map[int64]cachedCluster
+}
+
+type cachedCluster struct {
+	updated time.Time
+	client  *ClusterClient
+}
+
+// For returns the client of an environment's cluster.
+func (c *Clusters) For(ctx context.Context, env *store.Environment) (*ClusterClient, error) {
+	if env.ClusterID == 0 {
+		return nil, fmt.Errorf("environment %s has no cluster", env.Name)
+	}
+	cl, err := c.Store.GetClusterByID(ctx, env.ClusterID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cached, ok := c.cache[cl.ID]; ok && cached.updated.Equal(cl.UpdatedAt) {
+		return cached.client, nil
+	}
+	var cfg *rest.Config
+	switch cl.Kind {
+	case store.ClusterInCluster:
+		cfg, err = rest.InClusterConfig()
+	case store.ClusterKubeconfig:
+		if c.Box == nil {
+			return nil, fmt.Errorf("cluster %s: no master key to open its kubeconfig", cl.Name)
+		}
+		var raw []byte
+		if raw, err = c.Box.Open(PurposeKubeconfig, cl.KubeconfigSealed); err == nil {
+			cfg, err = clientcmd.RESTConfigFromKubeConfig(raw)
+		}
+	default:
+		err = fmt.Errorf("unknown kind %q", cl.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cl.Name, err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	k, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cl.Name, err)
+	}
+	cc := &ClusterClient{Client: k, Poller: polling.NewStatusPoller(k, k.RESTMapper(), polling.Options{})}
+	if c.cache == nil {
+		c.cache = map[int64]cachedCluster{}
+	}
+	c.cache[cl.ID] = cachedCluster{updated: cl.UpdatedAt, client: cc}
+	return cc, nil
+}

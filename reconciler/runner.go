@@ -1,0 +1,176 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/astrolift/astrolift/store"
+)
+
+// inFlight are the states a deployment passes while a replica works on it.
+var inFlight = []string{StateRendering, StateApplying, StateVerifying}
+
+// DeployRunner runs queued deployments: per environment one at a time,
+// oldest first. Each running deployment holds a lease that its replica
+// renews; a deployment whose lease expired (its replica died) is failed
+// with reason "interrupted", and the queue moves on.
+type DeployRunner struct {
+	Deployer *Deployer
+	Store    *store.Store
+	Holder   string
+	// Interval between scans (default 1 s); LeaseTTL of a running
+	// deployment (default 1 min, renewed every third of it).
+	Interval time.Duration
+	LeaseTTL time.Duration
+	Log      *slog.Logger
+
+	mu      sync.Mutex
+	running map[int64]bool
+	wg      sync.WaitGroup
+	wake    chan struct{}
+}
+
+func (r *DeployRunner) defaults() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running != nil {
+		return
+	}
+	if r.Interval <= 0 {
+		r.Interval = time.Second
+	}
+	if r.LeaseTTL <= 0 {
+		r.LeaseTTL = time.Minute
+	}
+	if r.Log == nil {
+		r.Log = slog.Default()
+	}
+	r.running = map[int64]bool{}
+	r.wake = make(chan struct{}, 1)
+}
+
+// Wake makes the runner scan now (a deployment was queued).
+func (r *DeployRunner) Wake() {
+	r.defaults()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run scans for work until ctx ends, then waits for running deployments.
+func (r *DeployRunner) Run(ctx context.Context) error {
+	r.defaults()
+	tick := time.NewTicker(r.Interval)
+	defer tick.Stop()
+	defer r.wg.Wait()
+	for {
+		if err := r.Scan(ctx); err != nil && ctx.Err() == nil {
+			r.Log.Error("deploy runner", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// Scan starts what can start: for each environment, its in-flight
+// deployment if orphaned (failed as interrupted), else its oldest pending
+// one when nothing else is in flight there.
+func (r *DeployRunner) Scan(ctx context.Context) error {
+	r.defaults()
+	deps, err := r.Store.ListDeployments(ctx, store.DeploymentFilter{Statuses: append([]string{StatePending}, inFlight...), Limit: 500})
+	if err != nil {
+		return err
+	}
+	busy := map[int64]bool{}
+	// Oldest first: ListDeployments is newest first.
+	for i := len(deps) - 1; i >= 0; i-- {
+		d := deps[i]
+		if d.Status == StatePending {
+			continue
+		}
+		busy[d.EnvironmentID] = true
+		r.mu.Lock()
+		mine := r.running[d.ID]
+		r.mu.Unlock()
+		if mine {
+			continue
+		}
+		ok, err := r.Store.AcquireLease(ctx, leaseName(d.ID), r.Holder, r.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		if ok { // the replica running it is gone
+			err := r.Store.TransitionDeployment(ctx, d.ID, d.Status, StateFailed, store.TransitionUpdate{
+				Detail: "interrupted: the replica running it stopped during " + d.Status, Error: "interrupted", Finished: true})
+			if err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+			_ = r.Store.ReleaseLease(ctx, leaseName(d.ID), r.Holder)
+			busy[d.EnvironmentID] = false
+		}
+	}
+	for i := len(deps) - 1; i >= 0; i-- {
+		d := deps[i]
+		if d.Status != StatePending || busy[d.EnvironmentID] {
+			continue
+		}
+		busy[d.EnvironmentID] = true
+		ok, err := r.Store.AcquireLease(ctx, leaseName(d.ID), r.Holder, r.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // another replica has it
+		}
+		r.start(ctx, d.ID)
+	}
+	return nil
+}
+
+func leaseName(id int64) string { return fmt.Sprintf("deploy:%d", id) }
+
+func (r *DeployRunner) start(ctx context.Context, id int64) {
+	r.mu.Lock()
+	r.running[id] = true
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		runCtx, cancel := context.WithCancel(ctx)
+		renewDone := make(chan struct{})
+		go func() { // renew the lease while running
+			defer close(renewDone)
+			t := time.NewTicker(r.LeaseTTL / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+					if ok, err := r.Store.AcquireLease(runCtx, leaseName(id), r.Holder, r.LeaseTTL); err == nil && !ok {
+						cancel() // someone else owns it now: stop
+					}
+				}
+			}
+		}()
+		if err := r.Deployer.Run(runCtx, id); err != nil && ctx.Err() == nil {
+			r.Log.Info("deployment ended with an error", "deployment", id, "error", err)
+		}
+		cancel()
+		<-renewDone
+		_ = r.Store.ReleaseLease(context.WithoutCancel(ctx), leaseName(id), r.Holder)
+		r.mu.Lock()
+		delete(r.running, id)
+		r.mu.Unlock()
+		r.Wake() // the next queued deployment of that environment
+	}()
+}
