@@ -54,6 +54,8 @@ type Options struct {
 	Poller Poller
 	// Secrets opens sealed values (webhook secrets); nil answers 503 there.
 	Secrets SecretBox
+	// Deployments is woken when a deployment is queued (the runner).
+	Deployments Deployments
 	// Source reads manifests from repositories (config sync); nil answers 503.
 	Source Source
 	// SessionTTL is how long a login session lives without activity

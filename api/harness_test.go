@@ -49,6 +49,7 @@ type harness struct {
 	app     *store.App
 	poller  *reconciler.Poller
 	box     *secretbox.Box
+	env     *store.Environment
 }
 
 func newHarness(t *testing.T) *harness {
@@ -75,6 +76,11 @@ func newHarness(t *testing.T) *harness {
 	must(t, s.CreateProject(ctx, h.project))
 	h.app = &store.App{OrgID: h.org.ID, ProjectID: h.project.ID, Slug: "shop", Name: "Shop", SourceURL: sharedRepo(t)}
 	must(t, s.CreateApp(ctx, h.app))
+	must(t, s.SetSnapshot(ctx, h.app.ID, store.Snapshot{Raw: sharedManifest, Commit: "c0ffee", BlobID: "b10b"}, false))
+	local := &store.Cluster{OrgID: h.org.ID, Name: "local", Kind: store.ClusterInCluster}
+	must(t, s.CreateCluster(ctx, local))
+	h.env = &store.Environment{AppID: h.app.ID, Name: "staging", Namespace: "shop-staging", ClusterID: local.ID}
+	must(t, s.CreateEnvironment(ctx, h.env))
 	return h
 }
 

@@ -16,45 +16,51 @@ import (
 // wantPermission is the permission every route must demand, written down
 // independently of routes.go: a route added without a line here fails.
 var wantPermission = map[string]api.Permission{
-	"POST /api/v1/auth/logout":               "org.read",
-	"GET /api/v1/me":                         "org.read",
-	"GET /api/v1/me/tokens":                  "org.read",
-	"POST /api/v1/me/tokens":                 "org.read",
-	"DELETE /api/v1/me/tokens/:id":           "org.read",
-	"PUT /api/v1/me/password":                "org.read",
-	"GET /api/v1/users":                      "org.read",
-	"POST /api/v1/users":                     "members.manage",
-	"GET /api/v1/roles":                      "org.read",
-	"GET /api/v1/teams":                      "org.read",
-	"POST /api/v1/teams":                     "teams.write",
-	"GET /api/v1/teams/:team":                "org.read",
-	"PATCH /api/v1/teams/:team":              "teams.write",
-	"DELETE /api/v1/teams/:team":             "teams.write",
-	"GET /api/v1/projects":                   "org.read",
-	"POST /api/v1/projects":                  "projects.write",
-	"GET /api/v1/projects/:project":          "org.read",
-	"PATCH /api/v1/projects/:project":        "projects.write",
-	"DELETE /api/v1/projects/:project":       "projects.write",
-	"GET /api/v1/members":                    "org.read",
-	"POST /api/v1/members":                   "members.manage",
-	"DELETE /api/v1/members/:id":             "members.manage",
-	"GET /api/v1/scm-connections":            "org.read",
-	"POST /api/v1/scm-connections":           "connections.write",
-	"DELETE /api/v1/scm-connections/:id":     "connections.write",
-	"GET /api/v1/apps":                       "org.read",
-	"POST /api/v1/apps":                      "app.create",
-	"GET /api/v1/apps/:slug":                 "app.read",
-	"PATCH /api/v1/apps/:slug":               "app.update",
-	"DELETE /api/v1/apps/:slug":              "app.delete",
-	"GET /api/v1/apps/:slug/overview":        "app.read",
-	"GET /api/v1/apps/:slug/events":          "app.read",
-	"GET /api/v1/apps/:slug/config":          "app.read",
-	"PUT /api/v1/apps/:slug/config/draft":    "app.config.write",
-	"DELETE /api/v1/apps/:slug/config/draft": "app.config.write",
-	"POST /api/v1/apps/:slug/config/sync":    "app.config.write",
-	"POST /api/v1/apps/:slug/config/refresh": "app.read",
-	"GET /api/v1/events":                     "org.read",
-	"GET /api/v1/stream":                     "org.read",
+	"POST /api/v1/auth/logout":                   "org.read",
+	"GET /api/v1/me":                             "org.read",
+	"GET /api/v1/me/tokens":                      "org.read",
+	"POST /api/v1/me/tokens":                     "org.read",
+	"DELETE /api/v1/me/tokens/:id":               "org.read",
+	"PUT /api/v1/me/password":                    "org.read",
+	"GET /api/v1/users":                          "org.read",
+	"POST /api/v1/users":                         "members.manage",
+	"GET /api/v1/roles":                          "org.read",
+	"GET /api/v1/teams":                          "org.read",
+	"POST /api/v1/teams":                         "teams.write",
+	"GET /api/v1/teams/:team":                    "org.read",
+	"PATCH /api/v1/teams/:team":                  "teams.write",
+	"DELETE /api/v1/teams/:team":                 "teams.write",
+	"GET /api/v1/projects":                       "org.read",
+	"POST /api/v1/projects":                      "projects.write",
+	"GET /api/v1/projects/:project":              "org.read",
+	"PATCH /api/v1/projects/:project":            "projects.write",
+	"DELETE /api/v1/projects/:project":           "projects.write",
+	"GET /api/v1/members":                        "org.read",
+	"POST /api/v1/members":                       "members.manage",
+	"DELETE /api/v1/members/:id":                 "members.manage",
+	"GET /api/v1/scm-connections":                "org.read",
+	"POST /api/v1/scm-connections":               "connections.write",
+	"DELETE /api/v1/scm-connections/:id":         "connections.write",
+	"GET /api/v1/apps":                           "org.read",
+	"POST /api/v1/apps":                          "app.create",
+	"GET /api/v1/apps/:slug":                     "app.read",
+	"PATCH /api/v1/apps/:slug":                   "app.update",
+	"DELETE /api/v1/apps/:slug":                  "app.delete",
+	"GET /api/v1/apps/:slug/overview":            "app.read",
+	"GET /api/v1/apps/:slug/events":              "app.read",
+	"GET /api/v1/apps/:slug/config":              "app.read",
+	"PUT /api/v1/apps/:slug/config/draft":        "app.config.write",
+	"DELETE /api/v1/apps/:slug/config/draft":     "app.config.write",
+	"POST /api/v1/apps/:slug/config/sync":        "app.config.write",
+	"POST /api/v1/apps/:slug/config/refresh":     "app.read",
+	"GET /api/v1/apps/:slug/environments":        "app.read",
+	"POST /api/v1/apps/:slug/environments":       "app.update",
+	"PATCH /api/v1/apps/:slug/environments/:env": "app.update",
+	"POST /api/v1/apps/:slug/deploy":             "app.deploy",
+	"GET /api/v1/deployments":                    "org.read",
+	"GET /api/v1/deployments/:id":                "app.read",
+	"GET /api/v1/events":                         "org.read",
+	"GET /api/v1/stream":                         "org.read",
 }
 
 // orgLevel routes act on the organization itself: only ORG bindings grant
@@ -70,14 +76,14 @@ var orgLevel = map[string]bool{
 // rolePermissions is what each built-in role may do on the harness's team,
 // project and app, again written down independently of rbac.go.
 var rolePermissions = map[string][]api.Permission{
-	"org.owner":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
-	"org.admin":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
+	"org.owner":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
+	"org.admin":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
 	"org.member":      {"org.read", "app.create", "app.read"},
 	"org.viewer":      {"org.read", "app.read"},
-	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
-	"team.member":     {"org.read", "app.read", "app.config.write"},
-	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write"},
-	"app.developer":   {"org.read", "app.read", "app.config.write"},
+	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
+	"team.member":     {"org.read", "app.read", "app.config.write", "app.deploy"},
+	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
+	"app.developer":   {"org.read", "app.read", "app.config.write", "app.deploy"},
 	"app.viewer":      {"org.read", "app.read"},
 	"":                {"org.read"}, // a user of the organization without any binding
 }
@@ -134,7 +140,7 @@ func TestRBACMatrix(t *testing.T) {
 // and gives mutating routes a valid body.
 func (h *harness) matrixRequest(rt api.Route) request {
 	ctx := context.Background()
-	path := strings.NewReplacer(":slug", h.app.Slug, ":team", h.team.Slug, ":project", h.project.Slug).Replace(rt.Path)
+	path := strings.NewReplacer(":slug", h.app.Slug, ":team", h.team.Slug, ":project", h.project.Slug, ":env", h.env.Name).Replace(rt.Path)
 	req := request{method: rt.Method, path: path}
 	switch rt.Method + " " + rt.Path {
 	case "POST /api/v1/me/tokens":
@@ -184,6 +190,16 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"source": "schema = 1\n"}
 	case "DELETE /api/v1/apps/:slug/config/draft":
 		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: "schema = 1\n"}, false))
+	case "POST /api/v1/apps/:slug/environments":
+		req.body = map[string]any{"name": "qa"}
+	case "PATCH /api/v1/apps/:slug/environments/:env":
+		req.body = map[string]any{"paused": true}
+	case "POST /api/v1/apps/:slug/deploy":
+		req.body = map[string]any{"environment": "staging", "image": "v2"}
+	case "GET /api/v1/deployments/:id":
+		d := &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "pending", ManifestRaw: sharedManifest}
+		must(h.t, h.s.CreateDeployment(ctx, d, "test"))
+		req.path = fmt.Sprintf("/api/v1/deployments/%d", d.ID)
 	case "PATCH /api/v1/apps/:slug":
 		req.body = map[string]any{"description": "changed"}
 	}

@@ -105,3 +105,5 @@ func page[T any](items []T, limit int, key func(T) string) Page[T] {
 	}
 	return p
 }
+
+func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }

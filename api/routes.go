@@ -83,6 +83,12 @@ func (a *API) Routes() []Route {
 		{http.MethodDelete, "/api/v1/apps/:slug/config/draft", "Discard the draft", PermAppConfigWrite, scopeApp, a.discardDraft, nil, configResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/config/sync", "Replace the snapshot with the repository's manifest and drop the draft", PermAppConfigWrite, scopeApp, a.syncFromRepo, nil, configResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/config/refresh", "Check the app's repository now", PermAppRead, scopeApp, a.refresh, nil, nil},
+		{http.MethodGet, "/api/v1/apps/:slug/environments", "The app's environments", PermAppRead, scopeApp, a.listEnvironments, nil, Page[environmentDTO]{}},
+		{http.MethodPost, "/api/v1/apps/:slug/environments", "Add an environment (namespace <app>-<env>, cluster local by default)", PermAppUpdate, scopeApp, a.createEnvironment, environmentRequest{}, environmentDTO{}},
+		{http.MethodPatch, "/api/v1/apps/:slug/environments/:env", "Change an environment: cluster, public URL, paused (pause/resume), required approvals", PermAppUpdate, scopeApp, a.updateEnvironment, environmentRequest{}, environmentDTO{}},
+		{http.MethodPost, "/api/v1/apps/:slug/deploy", "Queue a manual deployment of the synced manifest to an environment", PermAppDeploy, scopeApp, a.deploy, deployRequest{}, deploymentDetailDTO{}},
+		{http.MethodGet, "/api/v1/deployments", "Deployments of the apps the caller may read, newest first (?app, ?status, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listDeployments, nil, Page[deploymentDetailDTO]{}},
+		{http.MethodGet, "/api/v1/deployments/:id", "One deployment: metadata, lifecycle log, rendered objects", PermAppRead, scopeHandler, a.getDeployment, nil, deploymentDetailDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
 		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},

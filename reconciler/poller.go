@@ -44,6 +44,9 @@ type Poller struct {
 	Concurrency int
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Queued, if set, is called after push deployments were created (it
+	// wakes the deploy runner).
+	Queued func()
 
 	mu      sync.Mutex
 	repos   map[repoKey]*repoState
@@ -384,6 +387,9 @@ func (p *Poller) readApp(ctx context.Context, a *store.App, head string, now tim
 			return err
 		}
 		p.event(ctx, a, "deployment.created", fmt.Sprintf("push deployment %d to %s for %s", d.ID, e.Name, short(head)))
+		if p.Queued != nil {
+			p.Queued()
+		}
 	}
 	return nil
 }

@@ -73,6 +73,8 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
 	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log,
 		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For}}
+	poller.Queued = runner.Wake
+	opts.Deployments = runner
 	loopsCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
 	for _, run := range []func(context.Context) error{poller.Run, runner.Run} {

@@ -1,0 +1,341 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/astrolift/astrolift/store"
+)
+
+// Deployments is told when a deployment is queued.
+type Deployments interface {
+	Wake()
+}
+
+type environmentDTO struct {
+	ID                int64     `json:"id"`
+	Name              string    `json:"name"`
+	Cluster           string    `json:"cluster"`
+	Namespace         string    `json:"namespace"`
+	PublicURL         string    `json:"public_url,omitempty"`
+	Paused            bool      `json:"paused"`
+	RequiredApprovals int       `json:"required_approvals"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
+type environmentRequest struct {
+	Name              string  `json:"name"`
+	Cluster           *string `json:"cluster"` // cluster name; default "local"
+	Namespace         string  `json:"namespace"`
+	PublicURL         *string `json:"public_url"`
+	Paused            *bool   `json:"paused"`
+	RequiredApprovals *int    `json:"required_approvals"`
+}
+
+func (a *API) environmentDTO(ctx context.Context, e *store.Environment, clusters map[int64]string) environmentDTO {
+	return environmentDTO{ID: e.ID, Name: e.Name, Cluster: clusters[e.ClusterID], Namespace: e.Namespace, PublicURL: e.PublicURL,
+		Paused: e.Paused, RequiredApprovals: e.RequiredApprovals, UpdatedAt: e.UpdatedAt}
+}
+
+func (a *API) clusterNames(ctx context.Context, orgID int64) map[int64]string {
+	out := map[int64]string{}
+	if cs, err := a.store.ListClusters(ctx, orgID); err == nil {
+		for _, c := range cs {
+			out[c.ID] = c.Name
+		}
+	}
+	return out
+}
+
+func (a *API) listEnvironments(c *gin.Context) {
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	envs, err := a.store.ListEnvironments(ctx, app.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	names := a.clusterNames(ctx, app.OrgID)
+	out := make([]environmentDTO, len(envs))
+	for i, e := range envs {
+		out[i] = a.environmentDTO(ctx, e, names)
+	}
+	c.JSON(http.StatusOK, Page[environmentDTO]{Items: out})
+}
+
+// applyEnvironment copies a request onto an environment, resolving the cluster.
+func (a *API) applyEnvironment(ctx context.Context, orgID int64, e *store.Environment, req environmentRequest) error {
+	if req.Cluster != nil || e.ClusterID == 0 {
+		name := "local"
+		if req.Cluster != nil {
+			name = *req.Cluster
+		}
+		cl, err := a.store.GetCluster(ctx, orgID, name)
+		if err != nil {
+			return invalid("cluster", "no cluster %q", name)
+		}
+		e.ClusterID = cl.ID
+	}
+	if req.PublicURL != nil {
+		e.PublicURL = strings.TrimSpace(*req.PublicURL)
+	}
+	if req.Paused != nil {
+		e.Paused = *req.Paused
+	}
+	if req.RequiredApprovals != nil {
+		if *req.RequiredApprovals < 0 || *req.RequiredApprovals > 10 {
+			return invalid("required_approvals", "required_approvals must be between 0 and 10")
+		}
+		e.RequiredApprovals = *req.RequiredApprovals
+	}
+	return nil
+}
+
+// createEnvironment adds an environment (namespace default <app>-<env>,
+// cluster default "local").
+func (a *API) createEnvironment(c *gin.Context) {
+	var req environmentRequest
+	if err := bindJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	if msgs := validation.IsDNS1123Label(req.Name); len(msgs) > 0 {
+		a.fail(c, invalid("name", "environment name %q: %s", req.Name, msgs[0]))
+		return
+	}
+	e := &store.Environment{AppID: app.ID, Name: req.Name, Namespace: req.Namespace}
+	if e.Namespace == "" {
+		e.Namespace = app.Slug + "-" + req.Name
+	}
+	if msgs := validation.IsDNS1123Label(e.Namespace); len(msgs) > 0 {
+		a.fail(c, invalid("namespace", "namespace %q: %s", e.Namespace, msgs[0]))
+		return
+	}
+	if err := a.applyEnvironment(ctx, app.OrgID, e, req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.store.CreateEnvironment(ctx, e); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.event(ctx, app.OrgID, app.ID, "environment.created", principalOf(c).user.Email, "environment "+e.Name+" created")
+	c.JSON(http.StatusCreated, a.environmentDTO(ctx, e, a.clusterNames(ctx, app.OrgID)))
+}
+
+// updateEnvironment changes cluster, public URL, paused (pause halts push
+// and CI deployments) and required approvals.
+func (a *API) updateEnvironment(c *gin.Context) {
+	var req environmentRequest
+	if err := bindJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	e, err := a.store.GetEnvironment(ctx, app.ID, c.Param("env"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if req.Name != "" && req.Name != e.Name || req.Namespace != "" && req.Namespace != e.Namespace {
+		a.fail(c, invalid("name", "an environment's name and namespace cannot change"))
+		return
+	}
+	wasPaused := e.Paused
+	if err := a.applyEnvironment(ctx, app.OrgID, e, req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if err := a.store.UpdateEnvironment(ctx, e); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if e.Paused != wasPaused {
+		kind := map[bool]string{true: "environment.paused", false: "environment.resumed"}[e.Paused]
+		a.event(ctx, app.OrgID, app.ID, kind, principalOf(c).user.Email, e.Name+" "+strings.TrimPrefix(kind, "environment."))
+	}
+	c.JSON(http.StatusOK, a.environmentDTO(ctx, e, a.clusterNames(ctx, app.OrgID)))
+}
+
+type deployRequest struct {
+	Environment string `json:"environment"`
+	// Image is a tag, a digest or a full reference; empty keeps the image
+	// the environment runs.
+	Image string `json:"image"`
+}
+
+type deploymentDetailDTO struct {
+	deploymentDTO
+	App         string          `json:"app"`
+	Environment string          `json:"environment"`
+	Error       string          `json:"error,omitempty"`
+	CreatedBy   string          `json:"created_by"`
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+	Duration    string          `json:"duration,omitempty"`
+	Rendered    string          `json:"rendered,omitempty"`
+	Lifecycle   []transitionDTO `json:"lifecycle,omitempty"`
+}
+
+type transitionDTO struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// deploy queues a manual deployment of the app's snapshot to one
+// environment.
+func (a *API) deploy(c *gin.Context) {
+	var req deployRequest
+	if err := bindJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	e, err := a.store.GetEnvironment(ctx, app.ID, req.Environment)
+	if err != nil {
+		a.fail(c, invalid("environment", "no environment %q", req.Environment))
+		return
+	}
+	if app.Manifest.Raw == "" {
+		a.fail(c, &Error{Status: http.StatusConflict, Code: "no_manifest", Message: "the app's manifest has not been synced from the repository yet"})
+		return
+	}
+	p := principalOf(c)
+	d := &store.Deployment{AppID: app.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", CommitSHA: app.Manifest.Commit,
+		Image: strings.TrimSpace(req.Image), ManifestRaw: app.Manifest.Raw, CreatedBy: p.user.Email}
+	if err := a.store.CreateDeployment(ctx, d, "manual deploy by "+p.user.Email); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.event(ctx, app.OrgID, app.ID, "deployment.created", p.user.Email, fmt.Sprintf("manual deployment %d to %s", d.ID, e.Name))
+	if a.opts.Deployments != nil {
+		a.opts.Deployments.Wake()
+	}
+	c.JSON(http.StatusCreated, a.deploymentDetail(ctx, d, app, false))
+}
+
+func (a *API) deploymentDetail(ctx context.Context, d *store.Deployment, app *store.App, full bool) deploymentDetailDTO {
+	out := deploymentDetailDTO{
+		deploymentDTO: deploymentDTO{ID: d.ID, EnvironmentID: d.EnvironmentID, Trigger: d.Trigger, Status: d.Status, CommitSHA: d.CommitSHA,
+			Image: d.Image, CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339)},
+		App: app.Slug, Error: d.Error, CreatedBy: d.CreatedBy, FinishedAt: d.FinishedAt,
+	}
+	if envs, err := a.store.ListEnvironments(ctx, app.ID); err == nil {
+		for _, e := range envs {
+			if e.ID == d.EnvironmentID {
+				out.Environment = e.Name
+			}
+		}
+	}
+	if d.FinishedAt != nil {
+		out.Duration = d.FinishedAt.Sub(d.CreatedAt).Round(time.Millisecond).String()
+	}
+	if full {
+		out.Rendered = d.Rendered
+		if ts, err := a.store.ListTransitions(ctx, d.ID); err == nil {
+			for _, t := range ts {
+				out.Lifecycle = append(out.Lifecycle, transitionDTO{From: t.From, To: t.To, Detail: t.Detail, At: t.At})
+			}
+		}
+	}
+	return out
+}
+
+// listDeployments lists deployments of the apps the caller may read,
+// newest first (?app, ?status, ?limit, ?cursor).
+func (a *API) listDeployments(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	f := store.DeploymentFilter{Limit: limit}
+	if cursor != "" {
+		if f.BeforeID, err = strconv.ParseInt(cursor, 10, 64); err != nil {
+			a.fail(c, invalid("cursor", "bad cursor"))
+			return
+		}
+	}
+	if s := c.Query("status"); s != "" {
+		f.Statuses = strings.Split(s, ",")
+	}
+	apps := map[int64]*store.App{}
+	if slug := c.Query("app"); slug != "" {
+		app, err := a.store.GetApp(ctx, slug)
+		if err != nil || app.OrgID != p.user.OrgID {
+			a.fail(c, invalid("app", "no app %q", slug))
+			return
+		}
+		f.AppID, apps[app.ID] = app.ID, app
+	}
+	ds, err := a.store.ListDeployments(ctx, f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	out := []deploymentDetailDTO{}
+	for _, d := range ds {
+		app, ok := apps[d.AppID]
+		if !ok {
+			if app, err = a.store.GetAppByID(ctx, d.AppID); err != nil {
+				continue
+			}
+			apps[d.AppID] = app
+		}
+		sc, err := a.appScope(ctx, app.ID)
+		if app.OrgID != p.user.OrgID || err != nil || !p.allows(PermAppRead, sc) {
+			continue
+		}
+		out = append(out, a.deploymentDetail(ctx, d, app, false))
+	}
+	pg := Page[deploymentDetailDTO]{Items: out}
+	if len(ds) == limit {
+		pg.NextCursor = encodeCursor(strconv.FormatInt(ds[len(ds)-1].ID, 10))
+	}
+	c.JSON(http.StatusOK, pg)
+}
+
+// getDeployment shows one deployment with its lifecycle and rendered objects.
+func (a *API) getDeployment(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		a.fail(c, invalid("id", "deployment id must be a number"))
+		return
+	}
+	d, err := a.store.GetDeployment(ctx, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	app, err := a.store.GetAppByID(ctx, d.AppID)
+	if err != nil || app.OrgID != p.user.OrgID {
+		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "deployment " + c.Param("id") + ": not found"})
+		return
+	}
+	sc, err := a.appScope(ctx, app.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if !p.allows(PermAppRead, sc) {
+		a.fail(c, forbidden(PermAppRead))
+		return
+	}
+	c.JSON(http.StatusOK, a.deploymentDetail(ctx, d, app, true))
+}
