@@ -339,3 +339,135 @@ func (a *API) getDeployment(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, a.deploymentDetail(ctx, d, app, true))
 }
+
+type promoteRequest struct {
+	Environment string `json:"environment"`
+}
+
+// deploymentAction runs approve, abort, rollback, redeploy or promote on a
+// deployment. Approving needs deployment.approve (and not being its
+// requester); the others need app.deploy.
+func (a *API) deploymentAction(c *gin.Context) {
+	ctx := c.Request.Context()
+	p := principalOf(c)
+	action := c.Param("action")
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		a.fail(c, invalid("id", "deployment id must be a number"))
+		return
+	}
+	d, err := a.store.GetDeployment(ctx, id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	app, err := a.store.GetAppByID(ctx, d.AppID)
+	if err != nil || app.OrgID != p.user.OrgID {
+		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "deployment " + c.Param("id") + ": not found"})
+		return
+	}
+	sc, err := a.appScope(ctx, app.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	need := PermAppDeploy
+	if action == "approve" {
+		need = PermDeploymentApprov
+	}
+	if !p.allows(need, sc) {
+		a.fail(c, forbidden(need))
+		return
+	}
+	conflict := func(msg string) { a.fail(c, &Error{Status: http.StatusConflict, Code: "conflict", Message: msg}) }
+	var next *store.Deployment
+	switch action {
+	case "approve":
+		if d.Status != "awaiting_approval" {
+			conflict(fmt.Sprintf("deployment %d is %s, not awaiting approval", id, d.Status))
+			return
+		}
+		if d.CreatedBy == p.user.Email {
+			a.fail(c, &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "you requested this deployment; someone else must approve it"})
+			return
+		}
+		n, err := a.store.ApproveDeployment(ctx, id, p.user.ID)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		a.event(ctx, app.OrgID, app.ID, "deployment.approved", p.user.Email, fmt.Sprintf("deployment %d approved (%d so far)", id, n))
+	case "abort":
+		switch d.Status {
+		case "succeeded", "failed", "aborted":
+			conflict(fmt.Sprintf("deployment %d already ended (%s)", id, d.Status))
+			return
+		}
+		// Compare-and-set: a running deployer's next step sees the change
+		// and stops there.
+		if err := a.store.TransitionDeployment(ctx, id, d.Status, "aborted", store.TransitionUpdate{
+			Detail: "aborted by " + p.user.Email, Finished: true}); err != nil {
+			a.fail(c, err)
+			return
+		}
+		a.event(ctx, app.OrgID, app.ID, "deployment.aborted", p.user.Email, fmt.Sprintf("deployment %d aborted", id))
+	case "redeploy", "rollback", "promote":
+		src := d
+		next = &store.Deployment{AppID: app.ID, EnvironmentID: d.EnvironmentID, Status: "pending", CreatedBy: p.user.Email}
+		switch action {
+		case "redeploy":
+			next.Trigger = "manual"
+		case "rollback":
+			prev, err := a.store.ListDeployments(ctx, store.DeploymentFilter{EnvironmentID: d.EnvironmentID, Statuses: []string{"succeeded"}, BeforeID: d.ID, Limit: 1})
+			if err != nil {
+				a.fail(c, err)
+				return
+			}
+			if len(prev) == 0 {
+				conflict(fmt.Sprintf("no succeeded deployment before %d in this environment to roll back to", id))
+				return
+			}
+			src, next.Trigger, next.RollbackOf = prev[0], "rollback", prev[0].ID
+		case "promote":
+			var req promoteRequest
+			if err := bindJSON(c, &req); err != nil {
+				a.fail(c, err)
+				return
+			}
+			if d.Status != "succeeded" {
+				conflict(fmt.Sprintf("only a succeeded deployment can be promoted; %d is %s", id, d.Status))
+				return
+			}
+			target, err := a.store.GetEnvironment(ctx, app.ID, req.Environment)
+			if err != nil {
+				a.fail(c, invalid("environment", "no environment %q", req.Environment))
+				return
+			}
+			if target.ID == d.EnvironmentID {
+				a.fail(c, invalid("environment", "deployment %d already runs in %s", id, req.Environment))
+				return
+			}
+			next.EnvironmentID, next.Trigger = target.ID, "promotion"
+		}
+		next.CommitSHA, next.Image, next.ManifestRaw = src.CommitSHA, src.Image, src.ManifestRaw
+		if err := a.store.CreateDeployment(ctx, next, fmt.Sprintf("%s of deployment %d by %s", action, src.ID, p.user.Email)); err != nil {
+			a.fail(c, err)
+			return
+		}
+		a.event(ctx, app.OrgID, app.ID, "deployment.created", p.user.Email, fmt.Sprintf("%s: deployment %d from %d", action, next.ID, src.ID))
+	default:
+		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no action " + strconv.Quote(action) + " (approve, abort, rollback, redeploy, promote)"})
+		return
+	}
+	if a.opts.Deployments != nil {
+		a.opts.Deployments.Wake()
+	}
+	if next == nil {
+		next, err = a.store.GetDeployment(ctx, id)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, a.deploymentDetail(ctx, next, app, false))
+}

@@ -59,6 +59,7 @@ var wantPermission = map[string]api.Permission{
 	"POST /api/v1/apps/:slug/deploy":             "app.deploy",
 	"GET /api/v1/deployments":                    "org.read",
 	"GET /api/v1/deployments/:id":                "app.read",
+	"POST /api/v1/deployments/:id/:action":       "app.deploy",
 	"GET /api/v1/events":                         "org.read",
 	"GET /api/v1/stream":                         "org.read",
 }
@@ -196,6 +197,10 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"paused": true}
 	case "POST /api/v1/apps/:slug/deploy":
 		req.body = map[string]any{"environment": "staging", "image": "v2"}
+	case "POST /api/v1/deployments/:id/:action":
+		d := &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "pending", ManifestRaw: sharedManifest}
+		must(h.t, h.s.CreateDeployment(ctx, d, "test"))
+		req.path = fmt.Sprintf("/api/v1/deployments/%d/redeploy", d.ID)
 	case "GET /api/v1/deployments/:id":
 		d := &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "pending", ManifestRaw: sharedManifest}
 		must(h.t, h.s.CreateDeployment(ctx, d, "test"))

@@ -89,6 +89,7 @@ func (a *API) Routes() []Route {
 		{http.MethodPost, "/api/v1/apps/:slug/deploy", "Queue a manual deployment of the synced manifest to an environment", PermAppDeploy, scopeApp, a.deploy, deployRequest{}, deploymentDetailDTO{}},
 		{http.MethodGet, "/api/v1/deployments", "Deployments of the apps the caller may read, newest first (?app, ?status, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listDeployments, nil, Page[deploymentDetailDTO]{}},
 		{http.MethodGet, "/api/v1/deployments/:id", "One deployment: metadata, lifecycle log, rendered objects", PermAppRead, scopeHandler, a.getDeployment, nil, deploymentDetailDTO{}},
+		{http.MethodPost, "/api/v1/deployments/:id/:action", "approve (deployment.approve; not the requester), abort, rollback, redeploy or promote ({\"environment\"}) a deployment", PermAppDeploy, scopeHandler, a.deploymentAction, promoteRequest{}, deploymentDetailDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
 		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},

@@ -76,8 +76,22 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		}
 		dep.Status = StateRendering
 	}
+	if dep.Status == StateAwaitingApproval {
+		n, err := d.Store.Approvals(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n < env.RequiredApprovals {
+			return nil // still waiting
+		}
+		if err := d.Store.TransitionDeployment(ctx, id, StateAwaitingApproval, StateRendering, store.TransitionUpdate{
+			Detail: fmt.Sprintf("approved (%d of %d)", n, env.RequiredApprovals)}); err != nil {
+			return err
+		}
+		dep.Status = StateRendering
+	}
 	if dep.Status != StateRendering {
-		return fmt.Errorf("deployment %d is %s; Run starts pending or rendering deployments", id, dep.Status)
+		return fmt.Errorf("deployment %d is %s; Run starts pending, approved or rendering deployments", id, dep.Status)
 	}
 
 	// Rendering.

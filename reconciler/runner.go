@@ -86,7 +86,7 @@ func (r *DeployRunner) Run(ctx context.Context) error {
 // one when nothing else is in flight there.
 func (r *DeployRunner) Scan(ctx context.Context) error {
 	r.defaults()
-	deps, err := r.Store.ListDeployments(ctx, store.DeploymentFilter{Statuses: append([]string{StatePending}, inFlight...), Limit: 500})
+	deps, err := r.Store.ListDeployments(ctx, store.DeploymentFilter{Statuses: append([]string{StatePending, StateAwaitingApproval}, inFlight...), Limit: 500})
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 	// Oldest first: ListDeployments is newest first.
 	for i := len(deps) - 1; i >= 0; i-- {
 		d := deps[i]
-		if d.Status == StatePending {
+		if d.Status == StatePending || d.Status == StateAwaitingApproval {
 			continue
 		}
 		busy[d.EnvironmentID] = true
@@ -120,8 +120,14 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 	}
 	for i := len(deps) - 1; i >= 0; i-- {
 		d := deps[i]
-		if d.Status != StatePending || busy[d.EnvironmentID] {
+		if d.Status != StatePending && d.Status != StateAwaitingApproval || busy[d.EnvironmentID] {
 			continue
+		}
+		if d.Status == StateAwaitingApproval {
+			if ok, err := r.approved(ctx, d); err != nil || !ok {
+				busy[d.EnvironmentID] = true // the queue waits behind it
+				continue
+			}
 		}
 		busy[d.EnvironmentID] = true
 		ok, err := r.Store.AcquireLease(ctx, leaseName(d.ID), r.Holder, r.LeaseTTL)
@@ -173,4 +179,14 @@ func (r *DeployRunner) start(ctx context.Context, id int64) {
 		r.mu.Unlock()
 		r.Wake() // the next queued deployment of that environment
 	}()
+}
+
+// approved reports whether a deployment waiting for approval has enough.
+func (r *DeployRunner) approved(ctx context.Context, d *store.Deployment) (bool, error) {
+	env, err := r.Deployer.environment(ctx, d.AppID, d.EnvironmentID)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.Store.Approvals(ctx, d.ID)
+	return n >= env.RequiredApprovals, err
 }

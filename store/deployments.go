@@ -212,3 +212,30 @@ func (s *Store) ListTransitions(ctx context.Context, deploymentID int64) ([]*Tra
 	}
 	return out, rows.Err()
 }
+
+// ApproveDeployment records userID's approval; approving twice is
+// ErrConflict. It returns the number of distinct approvals.
+func (s *Store) ApproveDeployment(ctx context.Context, deploymentID, userID int64) (int, error) {
+	var n int
+	err := s.tx(ctx, func(q queryer) error {
+		_, err := q.ExecContext(ctx, `INSERT INTO deployment_approvals (deployment_id, user_id, approved_at) VALUES ($1, $2, $3)`,
+			deploymentID, userID, s.timestamp())
+		if isUniqueViolation(err) {
+			return fmt.Errorf("deployment %d: already approved by user %d: %w", deploymentID, userID, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("approve deployment %d: %w", deploymentID, err)
+		}
+		return q.QueryRowContext(ctx, `SELECT COUNT(*) FROM deployment_approvals WHERE deployment_id = $1`, deploymentID).Scan(&n)
+	})
+	return n, err
+}
+
+// Approvals counts a deployment's distinct approvals.
+func (s *Store) Approvals(ctx context.Context, deploymentID int64) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deployment_approvals WHERE deployment_id = $1`, deploymentID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("approvals of deployment %d: %w", deploymentID, err)
+	}
+	return n, nil
+}
