@@ -77,7 +77,8 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	opts.Deployments = runner
 	loopsCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run} {
+	onboarder := &reconciler.Onboarder{Store: s, Cluster: clusters.For, Log: log}
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
