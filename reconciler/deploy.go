@@ -68,10 +68,10 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	}
 	if dep.Status == StatePending {
 		if env.RequiredApprovals > 0 {
-			return d.Store.TransitionDeployment(ctx, id, StatePending, StateAwaitingApproval, store.TransitionUpdate{
+			return d.transition(ctx, dep, StatePending, StateAwaitingApproval, store.TransitionUpdate{
 				Detail: fmt.Sprintf("waiting for %d approval(s)", env.RequiredApprovals)})
 		}
-		if err := d.Store.TransitionDeployment(ctx, id, StatePending, StateRendering, store.TransitionUpdate{Detail: "rendering " + app.ManifestPath}); err != nil {
+		if err := d.transition(ctx, dep, StatePending, StateRendering, store.TransitionUpdate{Detail: "rendering " + app.ManifestPath}); err != nil {
 			return err
 		}
 		dep.Status = StateRendering
@@ -84,7 +84,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		if n < env.RequiredApprovals {
 			return nil // still waiting
 		}
-		if err := d.Store.TransitionDeployment(ctx, id, StateAwaitingApproval, StateRendering, store.TransitionUpdate{
+		if err := d.transition(ctx, dep, StateAwaitingApproval, StateRendering, store.TransitionUpdate{
 			Detail: fmt.Sprintf("approved (%d of %d)", n, env.RequiredApprovals)}); err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		return d.fail(ctx, dep, StateRendering, err)
 	}
 	text := string(rendered)
-	if err := d.Store.TransitionDeployment(ctx, id, StateRendering, StateApplying, store.TransitionUpdate{
+	if err := d.transition(ctx, dep, StateRendering, StateApplying, store.TransitionUpdate{
 		Detail: fmt.Sprintf("%d objects rendered", len(objs)), Rendered: &text}); err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	if len(pruned) > 0 {
 		detail += "; pruned " + strings.Join(pruned, ", ")
 	}
-	if err := d.Store.TransitionDeployment(ctx, id, StateApplying, StateVerifying, store.TransitionUpdate{Detail: detail}); err != nil {
+	if err := d.transition(ctx, dep, StateApplying, StateVerifying, store.TransitionUpdate{Detail: detail}); err != nil {
 		return err
 	}
 
@@ -168,7 +168,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		Interval: interval, Timeout: m.Environment(env.Name).DeployTimeout(), FailFast: true}); err != nil {
 		return d.fail(ctx, dep, StateVerifying, err)
 	}
-	return d.Store.TransitionDeployment(ctx, id, StateVerifying, StateSucceeded, store.TransitionUpdate{
+	return d.transition(ctx, dep, StateVerifying, StateSucceeded, store.TransitionUpdate{
 		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true})
 }
 
@@ -188,7 +188,7 @@ func (d *Deployer) environment(ctx context.Context, appID, envID int64) (*store.
 // fail moves the deployment from state to failed with err as its error.
 func (d *Deployer) fail(ctx context.Context, dep *store.Deployment, from string, cause error) error {
 	msg := cause.Error()
-	if err := d.Store.TransitionDeployment(ctx, dep.ID, from, StateFailed, store.TransitionUpdate{
+	if err := d.transition(ctx, dep, from, StateFailed, store.TransitionUpdate{
 		Detail: from + " failed: " + msg, Error: msg, Finished: true}); err != nil {
 		return errors.Join(cause, err)
 	}
@@ -263,4 +263,27 @@ func summarize(cs *ssa.ChangeSet) string {
 		}
 	}
 	return "applied: " + strings.Join(parts, ", ")
+}
+
+// transition moves a deployment and records it as an event
+// ("deployment.<state>"), so the live stream shows every step.
+func (d *Deployer) transition(ctx context.Context, dep *store.Deployment, from, to string, u store.TransitionUpdate) error {
+	if err := d.Store.TransitionDeployment(ctx, dep.ID, from, to, u); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("deployment %d: %s", dep.ID, to)
+	if u.Detail != "" {
+		msg += ": " + u.Detail
+	}
+	severity := "info"
+	if to == StateFailed {
+		severity = "error"
+	}
+	app, err := d.Store.GetAppByID(ctx, dep.AppID)
+	if err != nil {
+		return nil // the transition stands; the event is best effort
+	}
+	_ = d.Store.AppendEvent(ctx, &store.Event{OrgID: app.OrgID, AppID: dep.AppID, DeploymentID: dep.ID, Kind: "deployment." + to,
+		Severity: severity, Message: msg, Actor: "deployer"})
+	return nil
 }

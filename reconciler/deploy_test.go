@@ -76,6 +76,17 @@ func TestDeployAndPrune(t *testing.T) {
 	if tr := transitions(t, f.s, dep.ID); tr != "pending rendering applying verifying succeeded" {
 		t.Errorf("lifecycle %q", tr)
 	}
+	// Every step is an event too (the live stream carries them).
+	evs, _ := f.s.ListEvents(ctx, store.EventFilter{AppID: a.ID, AfterID: -1})
+	var kinds []string
+	for _, e := range evs {
+		if e.DeploymentID == dep.ID {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	if strings.Join(kinds, " ") != "deployment.rendering deployment.applying deployment.verifying deployment.succeeded" {
+		t.Errorf("events %v", kinds)
+	}
 	web, err := env.Clientset.AppsV1().Deployments(ns).Get(ctx, "shop-web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
