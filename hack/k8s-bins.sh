@@ -41,6 +41,18 @@ stages="$out/kwok-stages.yaml"
 		echo "---"
 		cat "$f"
 	done
-} >"$stages.tmp.$$"
+} | awk '
+	# Test hook: pods whose first container image is never-ready.invalid/app:1
+	# never become Ready, so tests can exercise failed rollouts.
+	/^  name: pod-ready$/ { inready = 1 }
+	/^---/ { inready = 0 }
+	inready && /^  next:$/ {
+		print "    - key: '\''.spec.containers.[0].image'\''"
+		print "      operator: '\''NotIn'\''"
+		print "      values:"
+		print "      - '\''never-ready.invalid/app:1'\''"
+	}
+	{ print }
+' >"$stages.tmp.$$"
 mv "$stages.tmp.$$" "$stages"
 echo "k8s-bins: ready in $out"

@@ -204,3 +204,30 @@ func TestDeployRunnerQueueAndInterrupted(t *testing.T) {
 		t.Errorf("the second staging deployment started (%s) before the first ended (%s)", started, ended)
 	}
 }
+
+// An image that never becomes ready (kwok's stages keep pods of
+// never-ready.invalid/app:1 unready) fails the deployment in verifying,
+// naming the object, after the manifest's timeout.
+func TestDeployFailsWhenNotReady(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "stuck", Name: "Stuck", SourceURL: "https://x/y.git"}
+	must(t, f.s.CreateApp(ctx, a))
+	ns := fmt.Sprintf("stuck-%d", rand.IntN(1e6))
+	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: ns}
+	must(t, f.s.CreateEnvironment(ctx, e))
+	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t), VerifyInterval: 200 * time.Millisecond}
+	raw := "schema = 1\n[deploy]\ntimeout = \"4s\"\n[workloads.web]\n[[workloads.web.containers]]\nimage = \"never-ready.invalid/app:1\"\nport = 80\n"
+	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", ManifestRaw: raw}
+	must(t, f.s.CreateDeployment(ctx, dep, "test"))
+	if err := d.Run(ctx, dep.ID); err == nil {
+		t.Fatal("a deployment whose pods never become ready succeeded")
+	}
+	got, _ := f.s.GetDeployment(ctx, dep.ID)
+	if got.Status != "failed" || !strings.Contains(got.Error, "Deployment/"+ns+"/stuck-web") {
+		t.Errorf("status %s, error %q: want failed naming Deployment/%s/stuck-web", got.Status, got.Error, ns)
+	}
+	if tr := transitions(t, f.s, dep.ID); tr != "pending rendering applying verifying failed" {
+		t.Errorf("lifecycle %q", tr)
+	}
+}
