@@ -136,6 +136,9 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	}
 	rm := ssa.NewResourceManager(cc.Client, cc.Poller, ssa.Owner{Field: FieldManager, Group: "astrolift.dev"})
 	opts := ssa.DefaultApplyOptions()
+	// The namespace stage is waited for before the objects in it; poll
+	// briefly rather than the default 2 s.
+	opts.WaitInterval, opts.WaitTimeout = 100*time.Millisecond, time.Minute
 	opts.Cleanup = ssa.ApplyCleanupOptions{
 		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
 		FieldManagers: []ssa.FieldManager{

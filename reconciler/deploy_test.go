@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/astrolift/astrolift/reconciler"
@@ -33,7 +34,14 @@ public = true
 
 func localCluster(t *testing.T) func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) {
 	t.Helper()
-	c, err := client.New(env.Config, client.Options{})
+	return localClusterB(t)
+}
+
+func localClusterB(t testing.TB) func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) {
+	t.Helper()
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = 200, 400
+	c, err := client.New(cfg, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

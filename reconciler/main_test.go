@@ -11,5 +11,5 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, testenv.Options{Controllers: true}, &env))
+	os.Exit(testenv.Main(m, testenv.Options{Controllers: true, ServiceClusterIPRange: "10.96.0.0/12"}, &env))
 }

@@ -26,9 +26,12 @@ type DeployRunner struct {
 	// deployment (default 1 min, renewed every third of it).
 	Interval time.Duration
 	LeaseTTL time.Duration
-	Log      *slog.Logger
+	// Concurrency bounds deployments running at once (default 10).
+	Concurrency int
+	Log         *slog.Logger
 
 	mu      sync.Mutex
+	slots   chan struct{}
 	running map[int64]bool
 	wg      sync.WaitGroup
 	wake    chan struct{}
@@ -49,6 +52,10 @@ func (r *DeployRunner) defaults() {
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
+	if r.Concurrency <= 0 {
+		r.Concurrency = 10
+	}
+	r.slots = make(chan struct{}, r.Concurrency)
 	r.running = map[int64]bool{}
 	r.wake = make(chan struct{}, 1)
 }
@@ -123,6 +130,13 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 		if d.Status != StatePending && d.Status != StateAwaitingApproval || busy[d.EnvironmentID] {
 			continue
 		}
+		r.mu.Lock()
+		mine := r.running[d.ID] // listed as pending, but already started here
+		r.mu.Unlock()
+		if mine {
+			busy[d.EnvironmentID] = true
+			continue
+		}
 		if d.Status == StateAwaitingApproval {
 			if ok, err := r.approved(ctx, d); err != nil || !ok {
 				busy[d.EnvironmentID] = true // the queue waits behind it
@@ -130,11 +144,17 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 			}
 		}
 		busy[d.EnvironmentID] = true
-		ok, err := r.Store.AcquireLease(ctx, leaseName(d.ID), r.Holder, r.LeaseTTL)
-		if err != nil {
-			return err
+		select {
+		case r.slots <- struct{}{}:
+		default:
+			return nil // all slots busy; the next scan continues
 		}
-		if !ok {
+		ok, err := r.Store.AcquireLease(ctx, leaseName(d.ID), r.Holder, r.LeaseTTL)
+		if err != nil || !ok {
+			<-r.slots
+			if err != nil {
+				return err
+			}
 			continue // another replica has it
 		}
 		r.start(ctx, d.ID)
@@ -177,7 +197,8 @@ func (r *DeployRunner) start(ctx context.Context, id int64) {
 		r.mu.Lock()
 		delete(r.running, id)
 		r.mu.Unlock()
-		r.Wake() // the next queued deployment of that environment
+		<-r.slots
+		r.Wake() // the next queued deployment
 	}()
 }
 
