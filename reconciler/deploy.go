@@ -46,7 +46,7 @@ type Deployer struct {
 	Store *store.Store
 	// Cluster returns the client of an environment's cluster.
 	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
-	// VerifyInterval is how often readiness is polled (default 500 ms).
+	// VerifyInterval is how often readiness is polled (default 1 s).
 	VerifyInterval time.Duration
 }
 
@@ -165,7 +165,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	// Verifying.
 	interval := d.VerifyInterval
 	if interval <= 0 {
-		interval = 500 * time.Millisecond
+		interval = time.Second
 	}
 	if err := rm.WaitForSetWithContext(ctx, changes.ToObjMetadataSet(), ssa.WaitOptions{
 		Interval: interval, Timeout: m.Environment(env.Name).DeployTimeout(), FailFast: true}); err != nil {

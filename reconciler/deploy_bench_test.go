@@ -53,7 +53,7 @@ func benchmarkDeploy(b *testing.B, n int) {
 		must2(b, s.CreateDeployment(ctx, d, "bench"))
 		ids = append(ids, d.ID)
 	}
-	r := &reconciler.DeployRunner{Deployer: &reconciler.Deployer{Store: s, Cluster: localClusterB(b), VerifyInterval: 200 * time.Millisecond},
+	r := &reconciler.DeployRunner{Deployer: &reconciler.Deployer{Store: s, Cluster: localClusterB(b)},
 		Store: s, Holder: "bench", Interval: 100 * time.Millisecond, Concurrency: 10}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

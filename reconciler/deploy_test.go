@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -45,7 +44,7 @@ func localClusterB(t testing.TB) func(context.Context, *store.Environment) (*rec
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := &reconciler.ClusterClient{Client: c, Poller: polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})}
+	cc := &reconciler.ClusterClient{Client: c, Poller: reconciler.NewStatusPoller(c)}
 	return func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) { return cc, nil }
 }
 
