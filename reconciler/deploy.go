@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"github.com/fluxcd/pkg/ssa"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -167,9 +168,10 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	if interval <= 0 {
 		interval = time.Second
 	}
+	timeout := m.Environment(env.Name).DeployTimeout()
 	if err := rm.WaitForSetWithContext(ctx, changes.ToObjMetadataSet(), ssa.WaitOptions{
-		Interval: interval, Timeout: m.Environment(env.Name).DeployTimeout(), FailFast: true}); err != nil {
-		return d.fail(ctx, dep, StateVerifying, err)
+		Interval: interval, Timeout: timeout, FailFast: true}); err != nil {
+		return d.fail(ctx, dep, StateVerifying, notReady(ctx, cc.Client, objs, timeout, err))
 	}
 	return d.transition(ctx, dep, StateVerifying, StateSucceeded, store.TransitionUpdate{
 		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true})
@@ -289,4 +291,34 @@ func (d *Deployer) transition(ctx context.Context, dep *store.Deployment, from, 
 	_ = d.Store.AppendEvent(ctx, &store.Event{OrgID: app.OrgID, AppID: dep.AppID, DeploymentID: dep.ID, Kind: "deployment." + to,
 		Severity: severity, Message: msg, Actor: "deployer"})
 	return nil
+}
+
+// notReady names the objects that are not ready (kstatus), with their
+// status and message, so a failed verification says what to look at.
+func notReady(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, timeout time.Duration, cause error) error {
+	var names []string
+	for _, o := range objs {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(o.GroupVersionKind())
+		id := fmt.Sprintf("%s/%s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+		if o.GetNamespace() == "" {
+			id = o.GetKind() + "/" + o.GetName()
+		}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(o), u); err != nil {
+			names = append(names, fmt.Sprintf("%s (%v)", id, err))
+			continue
+		}
+		res, err := status.Compute(u)
+		if err != nil {
+			names = append(names, fmt.Sprintf("%s (%v)", id, err))
+			continue
+		}
+		if res.Status != status.CurrentStatus {
+			names = append(names, fmt.Sprintf("%s (%s: %s)", id, res.Status, res.Message))
+		}
+	}
+	if len(names) == 0 {
+		return cause
+	}
+	return fmt.Errorf("not ready within %s: %s", timeout, strings.Join(names, "; "))
 }

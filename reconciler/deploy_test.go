@@ -231,6 +231,7 @@ func TestDeployFailsWhenNotReady(t *testing.T) {
 		t.Fatal("a deployment whose pods never become ready succeeded")
 	}
 	got, _ := f.s.GetDeployment(ctx, dep.ID)
+	t.Logf("error: %s", got.Error)
 	if got.Status != "failed" || !strings.Contains(got.Error, "Deployment/"+ns+"/stuck-web") {
 		t.Errorf("status %s, error %q: want failed naming Deployment/%s/stuck-web", got.Status, got.Error, ns)
 	}
