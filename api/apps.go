@@ -397,8 +397,7 @@ func (a *API) overview(c *gin.Context) {
 		return
 	}
 	for _, e := range es {
-		out.RecentEvents = append(out.RecentEvents, eventDTO{ID: e.ID, App: app.Slug, DeploymentID: e.DeploymentID, Kind: e.Kind,
-			Severity: e.Severity, Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt})
+		out.RecentEvents = append(out.RecentEvents, newEventDTO(e, app.Slug))
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -412,12 +411,10 @@ func (a *API) appEvents(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	var before int64
-	if cursor != "" {
-		if _, err := fmt.Sscan(cursor, &before); err != nil {
-			a.fail(c, invalid("cursor", "bad cursor"))
-			return
-		}
+	before, err := idCursor(cursor)
+	if err != nil {
+		a.fail(c, err)
+		return
 	}
 	es, err := a.store.ListEvents(ctx, store.EventFilter{AppID: app.ID, Kind: c.Query("kind"), BeforeID: before, Limit: limit})
 	if err != nil {
@@ -426,8 +423,7 @@ func (a *API) appEvents(c *gin.Context) {
 	}
 	out := make([]eventDTO, len(es))
 	for i, e := range es {
-		out[i] = eventDTO{ID: e.ID, App: app.Slug, DeploymentID: e.DeploymentID, Kind: e.Kind, Severity: e.Severity,
-			Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt}
+		out[i] = newEventDTO(e, app.Slug)
 	}
 	c.JSON(http.StatusOK, page(out, limit, func(e eventDTO) string { return fmt.Sprint(e.ID) }))
 }
@@ -443,16 +439,14 @@ func (a *API) listEvents(c *gin.Context) {
 		return
 	}
 	f := store.EventFilter{OrgID: p.user.OrgID, Kind: c.Query("kind"), Limit: limit, Visible: p.visibleApps()}
-	if cursor != "" {
-		if _, err := fmt.Sscan(cursor, &f.BeforeID); err != nil {
-			a.fail(c, invalid("cursor", "bad cursor"))
-			return
-		}
+	if f.BeforeID, err = idCursor(cursor); err != nil {
+		a.fail(c, err)
+		return
 	}
 	if slug := c.Query("app"); slug != "" {
-		app, err := a.store.GetApp(ctx, slug)
-		if err != nil || app.OrgID != p.user.OrgID {
-			a.fail(c, invalid("app", "no app %q", slug))
+		app, err := a.appParam(ctx, p.user.OrgID, slug)
+		if err != nil {
+			a.fail(c, err)
 			return
 		}
 		f.AppID = app.ID
@@ -470,8 +464,17 @@ func (a *API) listEvents(c *gin.Context) {
 				slugs[e.AppID] = app.Slug
 			}
 		}
-		out[i] = eventDTO{ID: e.ID, App: slugs[e.AppID], DeploymentID: e.DeploymentID, Kind: e.Kind, Severity: e.Severity,
-			Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt}
+		out[i] = newEventDTO(e, slugs[e.AppID])
 	}
 	c.JSON(http.StatusOK, page(out, limit, func(e eventDTO) string { return fmt.Sprint(e.ID) }))
+}
+
+// appParam finds an app named by a query parameter in the caller's
+// organization (400 naming the parameter when there is none).
+func (a *API) appParam(ctx context.Context, orgID int64, slug string) (*store.App, error) {
+	app, err := a.store.GetApp(ctx, slug)
+	if err != nil || app.OrgID != orgID {
+		return nil, invalid("app", "no app %q", slug)
+	}
+	return app, nil
 }

@@ -264,20 +264,18 @@ func (a *API) listDeployments(c *gin.Context) {
 		return
 	}
 	f := store.DeploymentFilter{Limit: limit}
-	if cursor != "" {
-		if f.BeforeID, err = strconv.ParseInt(cursor, 10, 64); err != nil {
-			a.fail(c, invalid("cursor", "bad cursor"))
-			return
-		}
+	if f.BeforeID, err = idCursor(cursor); err != nil {
+		a.fail(c, err)
+		return
 	}
 	if s := c.Query("status"); s != "" {
 		f.Statuses = strings.Split(s, ",")
 	}
 	apps := map[int64]*store.App{}
 	if slug := c.Query("app"); slug != "" {
-		app, err := a.store.GetApp(ctx, slug)
-		if err != nil || app.OrgID != p.user.OrgID {
-			a.fail(c, invalid("app", "no app %q", slug))
+		app, err := a.appParam(ctx, p.user.OrgID, slug)
+		if err != nil {
+			a.fail(c, err)
 			return
 		}
 		f.AppID, apps[app.ID] = app.ID, app
@@ -309,35 +307,44 @@ func (a *API) listDeployments(c *gin.Context) {
 	c.JSON(http.StatusOK, pg)
 }
 
-// getDeployment shows one deployment with its lifecycle and rendered objects.
-func (a *API) getDeployment(c *gin.Context) {
+// deploymentParam loads the :id deployment, its app (404 outside the
+// caller's organization) and the app's scope.
+func (a *API) deploymentParam(c *gin.Context) (*store.Deployment, *store.App, scope, bool) {
 	ctx := c.Request.Context()
-	p := principalOf(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		a.fail(c, invalid("id", "deployment id must be a number"))
-		return
+		return nil, nil, scope{}, false
 	}
 	d, err := a.store.GetDeployment(ctx, id)
 	if err != nil {
 		a.fail(c, err)
-		return
+		return nil, nil, scope{}, false
 	}
 	app, err := a.store.GetAppByID(ctx, d.AppID)
-	if err != nil || app.OrgID != p.user.OrgID {
+	if err != nil || app.OrgID != principalOf(c).user.OrgID {
 		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "deployment " + c.Param("id") + ": not found"})
-		return
+		return nil, nil, scope{}, false
 	}
 	sc, err := a.appScope(ctx, app.ID)
 	if err != nil {
 		a.fail(c, err)
+		return nil, nil, scope{}, false
+	}
+	return d, app, sc, true
+}
+
+// getDeployment shows one deployment with its lifecycle and rendered objects.
+func (a *API) getDeployment(c *gin.Context) {
+	d, app, sc, ok := a.deploymentParam(c)
+	if !ok {
 		return
 	}
-	if !p.allows(PermAppRead, sc) {
+	if !principalOf(c).allows(PermAppRead, sc) {
 		a.fail(c, forbidden(PermAppRead))
 		return
 	}
-	c.JSON(http.StatusOK, a.deploymentDetail(ctx, d, app, true))
+	c.JSON(http.StatusOK, a.deploymentDetail(c.Request.Context(), d, app, true))
 }
 
 type promoteRequest struct {
@@ -351,26 +358,11 @@ func (a *API) deploymentAction(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
 	action := c.Param("action")
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		a.fail(c, invalid("id", "deployment id must be a number"))
+	d, app, sc, ok := a.deploymentParam(c)
+	if !ok {
 		return
 	}
-	d, err := a.store.GetDeployment(ctx, id)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	app, err := a.store.GetAppByID(ctx, d.AppID)
-	if err != nil || app.OrgID != p.user.OrgID {
-		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "deployment " + c.Param("id") + ": not found"})
-		return
-	}
-	sc, err := a.appScope(ctx, app.ID)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
+	id := d.ID
 	need := PermAppDeploy
 	if action == "approve" {
 		need = PermDeploymentApprov
@@ -463,6 +455,7 @@ func (a *API) deploymentAction(c *gin.Context) {
 		a.opts.Deployments.Wake()
 	}
 	if next == nil {
+		var err error
 		next, err = a.store.GetDeployment(ctx, id)
 		if err != nil {
 			a.fail(c, err)

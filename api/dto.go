@@ -77,6 +77,11 @@ type eventDTO struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
+func newEventDTO(e *store.Event, app string) eventDTO {
+	return eventDTO{ID: e.ID, App: app, DeploymentID: e.DeploymentID, Kind: e.Kind, Severity: e.Severity,
+		Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt}
+}
+
 type bindingDTO struct {
 	ID         int64      `json:"id"`
 	User       userDTO    `json:"user"`

@@ -13,10 +13,10 @@ import (
 )
 
 // scopeName shows a binding's scope by slug.
-func (a *API) scopeName(ctx context.Context, b *store.RoleBinding) string {
+func (a *API) scopeName(ctx context.Context, b *store.RoleBinding, teams map[int64]string) string {
 	switch b.ScopeLevel {
 	case store.ScopeTeam:
-		return a.teamSlug(ctx, b.OrgID, b.ScopeID)
+		return teams[b.ScopeID]
 	case store.ScopeApp:
 		if app, err := a.store.GetAppByID(ctx, b.ScopeID); err == nil {
 			return app.Slug
@@ -65,10 +65,11 @@ func (a *API) listMembers(c *gin.Context) {
 	for _, u := range us {
 		users[u.ID] = newUserDTO(u)
 	}
+	teams := a.teamSlugs(ctx, p.user.OrgID)
 	out := make([]bindingDTO, 0, len(bs))
 	for _, b := range bs {
 		out = append(out, bindingDTO{ID: b.ID, User: users[b.UserID], Role: b.Role, ScopeLevel: b.ScopeLevel,
-			Scope: a.scopeName(ctx, b), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
+			Scope: a.scopeName(ctx, b, teams), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
 	}
 	respondPageOf(a, c, out, func(b bindingDTO) string { return fmt.Sprintf("%020d", b.ID) })
 }
@@ -141,7 +142,7 @@ func (a *API) grantRole(c *gin.Context) {
 	}
 	a.event(ctx, b.OrgID, appID, "member.granted", p.user.Email, "granted "+b.Role+" to "+u.Email)
 	c.JSON(http.StatusCreated, bindingDTO{ID: b.ID, User: newUserDTO(u), Role: b.Role, ScopeLevel: b.ScopeLevel,
-		Scope: a.scopeName(ctx, b), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
+		Scope: a.scopeName(ctx, b, a.teamSlugs(ctx, b.OrgID)), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
 }
 
 // revokeRole soft-deletes a binding; it needs members.manage at its scope.

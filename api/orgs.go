@@ -29,9 +29,10 @@ type meResponse struct {
 func (a *API) me(c *gin.Context) {
 	p := principalOf(c)
 	out := meResponse{User: newUserDTO(p.user), Bindings: []bindingDTO{}}
+	teams := a.teamSlugs(c.Request.Context(), p.user.OrgID)
 	for _, b := range p.bindings {
 		out.Bindings = append(out.Bindings, bindingDTO{ID: b.ID, User: out.User, Role: b.Role, ScopeLevel: b.ScopeLevel,
-			Scope: a.scopeName(c.Request.Context(), b), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
+			Scope: a.scopeName(c.Request.Context(), b, teams), GrantedAt: b.GrantedAt, ExpiresAt: b.ExpiresAt})
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -144,19 +145,12 @@ func (a *API) createTeam(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	if req.Slug == "" {
-		req.Slug = slugify(req.Name, 40)
-	}
-	if err := slugField("slug", req.Slug, 40); err != nil {
+	if err := nameAndSlug(&req.Name, &req.Slug); err != nil {
 		a.fail(c, err)
 		return
 	}
-	if strings.TrimSpace(req.Name) == "" {
-		a.fail(c, invalid("name", "name is required"))
-		return
-	}
 	p := principalOf(c)
-	t := &store.Team{OrgID: p.user.OrgID, Slug: req.Slug, Name: strings.TrimSpace(req.Name)}
+	t := &store.Team{OrgID: p.user.OrgID, Slug: req.Slug, Name: req.Name}
 	if err := a.store.CreateTeam(c.Request.Context(), t); err != nil {
 		a.fail(c, err)
 		return
@@ -209,25 +203,20 @@ type projectRequest struct {
 	Team        *string `json:"team"` // team slug; "" for none
 }
 
-func (a *API) projectDTO(ctx context.Context, p *store.Project) projectDTO {
-	out := projectDTO{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, CreatedAt: p.CreatedAt}
-	if p.TeamID != 0 {
-		out.Team = a.teamSlug(ctx, p.OrgID, p.TeamID)
-	}
-	return out
+func newProjectDTO(p *store.Project, teams map[int64]string) projectDTO {
+	return projectDTO{ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, Team: teams[p.TeamID], CreatedAt: p.CreatedAt}
 }
 
-func (a *API) teamSlug(ctx context.Context, orgID, id int64) string {
-	ts, err := a.store.ListTeams(ctx, orgID)
-	if err != nil {
-		return ""
-	}
-	for _, t := range ts {
-		if t.ID == id {
-			return t.Slug
+// teamSlugs maps the organization's team ids to slugs (one query, for
+// showing teams by slug in lists).
+func (a *API) teamSlugs(ctx context.Context, orgID int64) map[int64]string {
+	out := map[int64]string{}
+	if ts, err := a.store.ListTeams(ctx, orgID); err == nil {
+		for _, t := range ts {
+			out[t.ID] = t.Slug
 		}
 	}
-	return ""
+	return out
 }
 
 func (a *API) listProjects(c *gin.Context) {
@@ -237,9 +226,10 @@ func (a *API) listProjects(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	teams := a.teamSlugs(ctx, principalOf(c).user.OrgID)
 	out := make([]projectDTO, len(ps))
 	for i, p := range ps {
-		out[i] = a.projectDTO(ctx, p)
+		out[i] = newProjectDTO(p, teams)
 	}
 	respondPageOf(a, c, out, func(p projectDTO) string { return p.Slug })
 }
@@ -274,18 +264,11 @@ func (a *API) createProject(c *gin.Context) {
 		a.fail(c, forbidden(PermProjectsWrite))
 		return
 	}
-	if req.Slug == "" {
-		req.Slug = slugify(req.Name, 40)
-	}
-	if err := slugField("slug", req.Slug, 40); err != nil {
+	if err := nameAndSlug(&req.Name, &req.Slug); err != nil {
 		a.fail(c, err)
 		return
 	}
-	if strings.TrimSpace(req.Name) == "" {
-		a.fail(c, invalid("name", "name is required"))
-		return
-	}
-	pr := &store.Project{OrgID: p.user.OrgID, TeamID: teamID, Slug: req.Slug, Name: strings.TrimSpace(req.Name)}
+	pr := &store.Project{OrgID: p.user.OrgID, TeamID: teamID, Slug: req.Slug, Name: req.Name}
 	if req.Description != nil {
 		pr.Description = *req.Description
 	}
@@ -294,11 +277,12 @@ func (a *API) createProject(c *gin.Context) {
 		return
 	}
 	a.event(ctx, pr.OrgID, 0, "project.created", p.user.Email, "project "+pr.Slug+" created")
-	c.JSON(http.StatusCreated, a.projectDTO(ctx, pr))
+	c.JSON(http.StatusCreated, newProjectDTO(pr, a.teamSlugs(ctx, pr.OrgID)))
 }
 
 func (a *API) getProject(c *gin.Context) {
-	c.JSON(http.StatusOK, a.projectDTO(c.Request.Context(), c.MustGet("project").(*store.Project)))
+	pr := c.MustGet("project").(*store.Project)
+	c.JSON(http.StatusOK, newProjectDTO(pr, a.teamSlugs(c.Request.Context(), pr.OrgID)))
 }
 
 func (a *API) updateProject(c *gin.Context) {
@@ -336,7 +320,7 @@ func (a *API) updateProject(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, a.projectDTO(ctx, pr))
+	c.JSON(http.StatusOK, newProjectDTO(pr, a.teamSlugs(ctx, pr.OrgID)))
 }
 
 func (a *API) deleteProject(c *gin.Context) {
@@ -372,4 +356,20 @@ func slugify(name string, maxLen int) string {
 		s = strings.TrimRight(s[:maxLen], "-")
 	}
 	return s
+}
+
+// nameAndSlug checks a team's or project's display name (trimmed, required)
+// and its slug, generated from the name when empty.
+func nameAndSlug(name, slug *string) error {
+	*name = strings.TrimSpace(*name)
+	if *slug == "" {
+		*slug = slugify(*name, 40)
+	}
+	if err := slugField("slug", *slug, 40); err != nil {
+		return err
+	}
+	if *name == "" {
+		return invalid("name", "name is required")
+	}
+	return nil
 }

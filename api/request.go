@@ -107,3 +107,15 @@ func page[T any](items []T, limit int, key func(T) string) Page[T] {
 }
 
 func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// idCursor reads a cursor made from an id ("" is the first page).
+func idCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil {
+		return 0, invalid("cursor", "bad cursor")
+	}
+	return id, nil
+}

@@ -29,9 +29,9 @@ func (a *API) stream(c *gin.Context) {
 	var onlyApp int64
 	slugs := map[int64]string{}
 	if slug := c.Query("app"); slug != "" {
-		app, err := a.store.GetApp(ctx, slug)
-		if err != nil || app.OrgID != p.user.OrgID {
-			a.fail(c, invalid("app", "no app %q", slug))
+		app, err := a.appParam(ctx, p.user.OrgID, slug)
+		if err != nil {
+			a.fail(c, err)
 			return
 		}
 		sc, err := a.appScope(ctx, app.ID)
@@ -126,8 +126,7 @@ func (a *API) stream(c *gin.Context) {
 				if !kindMatches(kinds, e.Kind) || !canRead(e.AppID) {
 					continue
 				}
-				data, _ := json.Marshal(eventDTO{ID: e.ID, App: slugOf(e.AppID), DeploymentID: e.DeploymentID, Kind: e.Kind,
-					Severity: e.Severity, Message: e.Message, Actor: e.Actor, CreatedAt: e.CreatedAt})
+				data, _ := json.Marshal(newEventDTO(e, slugOf(e.AppID)))
 				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Kind, data)
 			}
 			w.Flush()
