@@ -69,6 +69,10 @@ type Input struct {
 	// which win over bundles.
 	Bundles    map[string]string
 	ManagedEnv map[string]string
+	// Replicas is the environment's replica override: when set it replaces
+	// the replica count of every Deployment and StatefulSet. Autoscaled
+	// workloads keep their HPA, which owns the count.
+	Replicas *int
 }
 
 // Render turns a manifest into the Kubernetes objects of one environment,
@@ -375,6 +379,18 @@ func probe(h *Healthcheck, c *Container) map[string]any {
 	return p
 }
 
+// replicas is a workload's replica count: the environment's override, else
+// the manifest's; nil with autoscale, where the HPA owns the count.
+func (r *renderer) replicas(w *Workload) *int {
+	if w.Autoscale != nil {
+		return nil
+	}
+	if r.in.Replicas != nil {
+		return r.in.Replicas
+	}
+	return w.Replicas
+}
+
 func (r *renderer) workload(name string, w *Workload) {
 	objName := r.in.App + "-" + name
 	switch w.Kind {
@@ -384,8 +400,8 @@ func (r *renderer) workload(name string, w *Workload) {
 			"template": r.podTemplate(name, w, ""),
 			"strategy": map[string]any{"type": map[string]string{"rolling": "RollingUpdate", "recreate": "Recreate"}[r.m.Deploy.Strategy]},
 		}
-		if w.Replicas != nil && w.Autoscale == nil { // with autoscale, the HPA owns the count
-			spec["replicas"] = int64(*w.Replicas)
+		if n := r.replicas(w); n != nil {
+			spec["replicas"] = int64(*n)
 		}
 		r.add("apps/v1", "Deployment", objName, r.labels(name), map[string]any{"spec": spec})
 	case KindStatefulSet:
@@ -394,8 +410,8 @@ func (r *renderer) workload(name string, w *Workload) {
 			"selector":    map[string]any{"matchLabels": r.selector(name)},
 			"template":    r.podTemplate(name, w, ""),
 		}
-		if w.Replicas != nil && w.Autoscale == nil { // with autoscale, the HPA owns the count
-			spec["replicas"] = int64(*w.Replicas)
+		if n := r.replicas(w); n != nil {
+			spec["replicas"] = int64(*n)
 		}
 		if s := w.Storage; s != nil {
 			pvc := map[string]any{

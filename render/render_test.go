@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"filippo.io/age"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // goldenCase is one directory of testdata with an astrolift.toml, an
@@ -255,4 +257,44 @@ func mustParse(t testing.TB, src string) *Manifest {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// An environment's replica override replaces the manifest's count on
+// Deployments and StatefulSets, and leaves autoscaled workloads to their HPA.
+func TestRenderReplicaOverride(t *testing.T) {
+	m := mustParse(t, `schema = 1
+[workloads.web]
+replicas = 2
+[[workloads.web.containers]]
+image = "nginx:1"
+[workloads.api]
+autoscale = { min = 2, max = 4 }
+[[workloads.api.containers]]
+image = "nginx:1"
+[workloads.db]
+kind = "statefulset"
+[[workloads.db.containers]]
+image = "postgres:17"
+`)
+	five := 5
+	objs, err := Render(m, Input{App: "shop", Environment: "prod", Replicas: &five})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for _, o := range objs {
+		if o.GetKind() != "Deployment" && o.GetKind() != "StatefulSet" {
+			continue
+		}
+		n, found, _ := unstructured.NestedInt64(o.Object, "spec", "replicas")
+		if found {
+			got[o.GetName()] = n
+		} else {
+			got[o.GetName()] = "unset"
+		}
+	}
+	want := map[string]any{"shop-web": int64(5), "shop-api": "unset", "shop-db": int64(5)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("replicas %v, want %v", got, want)
+	}
 }

@@ -430,14 +430,64 @@ func TestClustersAndEnvironments(t *testing.T) {
 		if err != nil || len(envs) != 2 || envs[0].Name != "staging" || envs[1].Name != "production" {
 			t.Fatalf("ListEnvironments = %v, %v", envs, err)
 		}
+		if envs[0].Replicas != nil || envs[0].SelfHeal {
+			t.Errorf("new environment: replicas %v, self_heal %v; want no override, off", envs[0].Replicas, envs[0].SelfHeal)
+		}
+		three := 3
 		prod.Paused = true
 		prod.PublicURL = "https://web.example.com"
+		prod.Replicas, prod.SelfHeal = &three, true
 		if err := f.s.UpdateEnvironment(ctx, prod); err != nil {
 			t.Fatal(err)
 		}
 		gp, err := f.s.GetEnvironment(ctx, a.ID, "production")
-		if err != nil || !gp.Paused || gp.PublicURL != "https://web.example.com" || gp.RequiredApprovals != 1 || gp.ClusterID != local.ID {
+		if err != nil || !gp.Paused || gp.PublicURL != "https://web.example.com" || gp.RequiredApprovals != 1 || gp.ClusterID != local.ID ||
+			gp.Replicas == nil || *gp.Replicas != 3 || !gp.SelfHeal {
 			t.Fatalf("GetEnvironment = %+v, %v", gp, err)
+		}
+		gp.Replicas = nil // clears the override
+		if err := f.s.UpdateEnvironment(ctx, gp); err != nil {
+			t.Fatal(err)
+		}
+		if gp, _ = f.s.GetEnvironment(ctx, a.ID, "production"); gp.Replicas != nil {
+			t.Errorf("replicas after clearing = %d, want nil", *gp.Replicas)
+		}
+
+		// Observations: written by the reconciler, read back with their time.
+		if o, err := f.s.Observe(ctx, prod.ID, "drift"); err != nil || o.JSON != "" || o.At != nil {
+			t.Errorf("Observe before any check = %+v, %v", o, err)
+		}
+		if err := f.s.SetObservation(ctx, prod.ID, "drift", `{"objects":[]}`); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.SetObservation(ctx, prod.ID, "live", `{"workloads":[]}`); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := f.s.Observe(ctx, prod.ID, "drift"); err != nil || o.JSON != `{"objects":[]}` || o.At == nil {
+			t.Errorf("Observe drift = %+v, %v", o, err)
+		}
+		if o, err := f.s.Observe(ctx, prod.ID, "live"); err != nil || o.JSON != `{"workloads":[]}` || o.At == nil {
+			t.Errorf("Observe live = %+v, %v", o, err)
+		}
+		if _, err := f.s.Observe(ctx, prod.ID, "status"); err == nil {
+			t.Error("Observe of an unknown observation must fail")
+		}
+
+		// Deployed environments: only those with a succeeded deployment, with its id.
+		if envs, _, err := f.s.DeployedEnvironments(ctx); err != nil || len(envs) != 0 {
+			t.Errorf("DeployedEnvironments before any deployment = %v, %v", envs, err)
+		}
+		ok := &store.Deployment{AppID: a.ID, EnvironmentID: staging.ID, Trigger: "manual", Status: "succeeded"}
+		failed := &store.Deployment{AppID: a.ID, EnvironmentID: staging.ID, Trigger: "manual", Status: "failed"}
+		other := &store.Deployment{AppID: a.ID, EnvironmentID: prod.ID, Trigger: "manual", Status: "pending"}
+		for _, d := range []*store.Deployment{ok, failed, other} {
+			if err := f.s.CreateDeployment(ctx, d, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		denvs, deps, err := f.s.DeployedEnvironments(ctx)
+		if err != nil || len(denvs) != 1 || denvs[0].ID != staging.ID || deps[0] != ok.ID {
+			t.Errorf("DeployedEnvironments = %v %v, %v; want staging with deployment %d", denvs, deps, err, ok.ID)
 		}
 		if err := f.s.DeleteCluster(ctx, local.ID); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("delete cluster in use: %v, want ErrConflict", err)
