@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -20,14 +21,18 @@ type Deployments interface {
 }
 
 type environmentDTO struct {
-	ID                int64     `json:"id"`
-	Name              string    `json:"name"`
-	Cluster           string    `json:"cluster"`
-	Namespace         string    `json:"namespace"`
-	PublicURL         string    `json:"public_url,omitempty"`
-	Paused            bool      `json:"paused"`
-	RequiredApprovals int       `json:"required_approvals"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	ID                int64  `json:"id"`
+	Name              string `json:"name"`
+	Cluster           string `json:"cluster"`
+	Namespace         string `json:"namespace"`
+	PublicURL         string `json:"public_url,omitempty"`
+	Paused            bool   `json:"paused"`
+	RequiredApprovals int    `json:"required_approvals"`
+	// Replicas overrides every workload's replica count (null: the
+	// manifest's); autoscaled workloads keep their HPA.
+	Replicas  *int      `json:"replicas"`
+	SelfHeal  bool      `json:"self_heal"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type environmentRequest struct {
@@ -37,11 +42,14 @@ type environmentRequest struct {
 	PublicURL         *string `json:"public_url"`
 	Paused            *bool   `json:"paused"`
 	RequiredApprovals *int    `json:"required_approvals"`
+	// Replicas: a number sets the override, null clears it, absent keeps it.
+	Replicas json.RawMessage `json:"replicas,omitempty" openapi:"integer"`
+	SelfHeal *bool           `json:"self_heal"`
 }
 
 func (a *API) environmentDTO(ctx context.Context, e *store.Environment, clusters map[int64]string) environmentDTO {
 	return environmentDTO{ID: e.ID, Name: e.Name, Cluster: clusters[e.ClusterID], Namespace: e.Namespace, PublicURL: e.PublicURL,
-		Paused: e.Paused, RequiredApprovals: e.RequiredApprovals, UpdatedAt: e.UpdatedAt}
+		Paused: e.Paused, RequiredApprovals: e.RequiredApprovals, Replicas: e.Replicas, SelfHeal: e.SelfHeal, UpdatedAt: e.UpdatedAt}
 }
 
 func (a *API) clusterNames(ctx context.Context, orgID int64) map[int64]string {
@@ -95,6 +103,20 @@ func (a *API) applyEnvironment(ctx context.Context, orgID int64, e *store.Enviro
 		}
 		e.RequiredApprovals = *req.RequiredApprovals
 	}
+	if len(req.Replicas) > 0 {
+		if string(req.Replicas) == "null" {
+			e.Replicas = nil
+		} else {
+			var n int
+			if err := json.Unmarshal(req.Replicas, &n); err != nil || n < 0 || n > 1000 {
+				return invalid("replicas", "replicas must be a whole number from 0 to 1000, or null to use the manifest's counts")
+			}
+			e.Replicas = &n
+		}
+	}
+	if req.SelfHeal != nil {
+		e.SelfHeal = *req.SelfHeal
+	}
 	return nil
 }
 
@@ -133,13 +155,31 @@ func (a *API) createEnvironment(c *gin.Context) {
 }
 
 // updateEnvironment changes cluster, public URL, paused (pause halts push
-// and CI deployments) and required approvals.
+// and CI deployments), required approvals, replicas and self-heal.
 func (a *API) updateEnvironment(c *gin.Context) {
 	var req environmentRequest
 	if err := bindJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
 	}
+	a.changeEnvironment(c, req)
+}
+
+// environmentAction pauses or resumes an environment.
+func (a *API) environmentAction(c *gin.Context) {
+	var paused bool
+	switch c.Param("action") {
+	case "pause":
+		paused = true
+	case "resume":
+	default:
+		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no action " + strconv.Quote(c.Param("action")) + " (pause, resume)"})
+		return
+	}
+	a.changeEnvironment(c, environmentRequest{Paused: &paused})
+}
+
+func (a *API) changeEnvironment(c *gin.Context, req environmentRequest) {
 	ctx := c.Request.Context()
 	app := c.MustGet("app").(*store.App)
 	e, err := a.store.GetEnvironment(ctx, app.ID, c.Param("env"))
@@ -163,6 +203,8 @@ func (a *API) updateEnvironment(c *gin.Context) {
 	if e.Paused != wasPaused {
 		kind := map[bool]string{true: "environment.paused", false: "environment.resumed"}[e.Paused]
 		a.event(ctx, app.OrgID, app.ID, kind, principalOf(c).user.Email, e.Name+" "+strings.TrimPrefix(kind, "environment."))
+	} else {
+		a.event(ctx, app.OrgID, app.ID, "environment.updated", principalOf(c).user.Email, e.Name+" updated")
 	}
 	c.JSON(http.StatusOK, a.environmentDTO(ctx, e, a.clusterNames(ctx, app.OrgID)))
 }
@@ -243,7 +285,7 @@ func (a *API) deploymentDetail(ctx context.Context, d *store.Deployment, app *st
 		out.Duration = d.FinishedAt.Sub(d.CreatedAt).Round(time.Millisecond).String()
 	}
 	if full {
-		out.Rendered = d.Rendered
+		out.Rendered = maskRendered(d.Rendered)
 		if ts, err := a.store.ListTransitions(ctx, d.ID); err == nil {
 			for _, t := range ts {
 				out.Lifecycle = append(out.Lifecycle, transitionDTO{From: t.From, To: t.To, Detail: t.Detail, At: t.At})

@@ -184,7 +184,11 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = g.schema(f.Type)
+		if typ := f.Tag.Get("openapi"); typ != "" { // a json.RawMessage with a known type
+			props[name] = map[string]any{"type": typ, "nullable": true}
+		} else {
+			props[name] = g.schema(f.Type)
+		}
 		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
 			required = append(required, name)
 		}

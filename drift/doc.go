@@ -14,4 +14,13 @@
 // A draft whose own content is what the repository now holds has landed
 // (its pull request merged, or someone pushed the same text): the caller
 // clears it, and the state is computed as if there were no draft.
+//
+// Live drift (Detect) compares the objects of an environment's last
+// deployment with the cluster through a server-side apply dry run
+// (ssa.ResourceManager.Diff): an object is missing, or fields differ from
+// what applying would set. Each drifted field is named by its JSON pointer
+// with the live and desired values (never for Secrets) and the field
+// managers that own it on the live object (who changed it, from
+// managedFields). Detect only reads; correcting drift (self-heal) is the
+// reconciler's job.
 package drift

@@ -110,7 +110,8 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 			image = last[0].Image
 		}
 	}
-	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image})
+	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
+		Replicas: env.Replicas})
 	if err != nil {
 		return d.fail(ctx, dep, StateRendering, err)
 	}
@@ -135,19 +136,8 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	if err != nil {
 		return d.fail(ctx, dep, StateApplying, fmt.Errorf("environment %s: cluster: %w", env.Name, err))
 	}
-	rm := ssa.NewResourceManager(cc.Client, cc.Poller, ssa.Owner{Field: FieldManager, Group: "astrolift.dev"})
-	opts := ssa.DefaultApplyOptions()
-	// The namespace stage is waited for before the objects in it; poll
-	// briefly rather than the default 2 s.
-	opts.WaitInterval, opts.WaitTimeout = 100*time.Millisecond, time.Minute
-	opts.Cleanup = ssa.ApplyCleanupOptions{
-		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
-		FieldManagers: []ssa.FieldManager{
-			{Name: "kubectl", OperationType: "Apply"}, {Name: "kubectl", OperationType: "Update"},
-			{Name: "before-first-apply", OperationType: "Update"},
-		},
-	}
-	changes, err := rm.ApplyAllStaged(ctx, objs, opts)
+	rm := cc.resourceManager()
+	changes, err := rm.ApplyAllStaged(ctx, objs, applyOptions())
 	if err != nil {
 		return d.fail(ctx, dep, StateApplying, err)
 	}
@@ -175,6 +165,29 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	}
 	return d.transition(ctx, dep, StateVerifying, StateSucceeded, store.TransitionUpdate{
 		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true})
+}
+
+// resourceManager applies as Astrolift's field manager.
+func (cc *ClusterClient) resourceManager() *ssa.ResourceManager {
+	return ssa.NewResourceManager(cc.Client, cc.Poller, ssa.Owner{Field: FieldManager, Group: "astrolift.dev"})
+}
+
+// applyOptions are the server-side apply options of deployments and of
+// drift correction: objects staged (namespaces, then the rest), fields of
+// kubectl and of pre-SSA updates handed over to Astrolift.
+func applyOptions() ssa.ApplyOptions {
+	opts := ssa.DefaultApplyOptions()
+	// The namespace stage is waited for before the objects in it; poll
+	// briefly rather than the default 2 s.
+	opts.WaitInterval, opts.WaitTimeout = 100*time.Millisecond, time.Minute
+	opts.Cleanup = ssa.ApplyCleanupOptions{
+		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
+		FieldManagers: []ssa.FieldManager{
+			{Name: "kubectl", OperationType: "Apply"}, {Name: "kubectl", OperationType: "Update"},
+			{Name: "before-first-apply", OperationType: "Update"},
+		},
+	}
+	return opts
 }
 
 func (d *Deployer) environment(ctx context.Context, appID, envID int64) (*store.Environment, error) {

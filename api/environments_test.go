@@ -1,0 +1,118 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/astrolift/astrolift/store"
+)
+
+// Environments: replicas set and cleared (null), bad values refused with the
+// field named and nothing stored, self-heal, pause and resume as actions
+// with their events, and the drift report as the reconciler stored it.
+func TestEnvironmentSettingsAndDrift(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok := h.user("admin@acme.test", "org.admin")
+	path := "/api/v1/apps/shop/environments/staging"
+	type envDTO struct {
+		Replicas *int `json:"replicas"`
+		SelfHeal bool `json:"self_heal"`
+		Paused   bool `json:"paused"`
+	}
+	patch := func(body string) (response, envDTO) {
+		r := h.do(request{method: http.MethodPatch, path: path, token: tok, body: body})
+		var e envDTO
+		if r.Code == http.StatusOK {
+			r.decode(t, &e)
+		}
+		return r, e
+	}
+	if r, e := patch(`{"replicas": 4, "self_heal": true}`); r.Code != 200 || e.Replicas == nil || *e.Replicas != 4 || !e.SelfHeal {
+		t.Fatalf("set replicas: %d %s", r.Code, r.body)
+	}
+	if r, e := patch(`{"public_url": "https://staging.shop.test"}`); r.Code != 200 || e.Replicas == nil || *e.Replicas != 4 {
+		t.Errorf("an absent replicas must keep the override: %d %s", r.Code, r.body)
+	}
+	for _, bad := range []string{`{"replicas": -1}`, `{"replicas": "three"}`, `{"replicas": 1.5}`} {
+		r, _ := patch(bad)
+		if code, field := r.errorCode(); r.Code != 400 || code != "invalid" || field != "replicas" {
+			t.Errorf("%s: %d %s, want 400 naming replicas", bad, r.Code, r.body)
+		}
+	}
+	if e, _ := h.s.GetEnvironment(ctx, h.app.ID, "staging"); e.Replicas == nil || *e.Replicas != 4 {
+		t.Errorf("a refused update changed the stored override: %v", e.Replicas)
+	}
+	if r, e := patch(`{"replicas": null}`); r.Code != 200 || e.Replicas != nil {
+		t.Errorf("null must clear the override: %d %s", r.Code, r.body)
+	}
+
+	for _, step := range []struct {
+		action string
+		paused bool
+	}{{"pause", true}, {"resume", false}} {
+		r := h.do(request{method: http.MethodPost, path: path + "/" + step.action, token: tok})
+		var e envDTO
+		r.decode(t, &e)
+		if r.Code != 200 || e.Paused != step.paused {
+			t.Errorf("%s: %d %s", step.action, r.Code, r.body)
+		}
+	}
+	if r := h.do(request{method: http.MethodPost, path: path + "/explode", token: tok}); r.Code != 404 {
+		t.Errorf("unknown action: %d", r.Code)
+	}
+	evs, _ := h.s.ListEvents(ctx, store.EventFilter{AppID: h.app.ID, AfterID: -1})
+	var kinds []string
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	if got := strings.Join(kinds, " "); !strings.Contains(got, "environment.paused environment.resumed") {
+		t.Errorf("events %q", got)
+	}
+
+	// Drift: unknown before any check; then what the reconciler stored.
+	var d struct {
+		Status  string `json:"status"`
+		Objects []struct {
+			Kind   string `json:"kind"`
+			Fields []struct {
+				Path      string `json:"path"`
+				ChangedBy []struct {
+					Name string `json:"name"`
+				} `json:"changed_by"`
+			} `json:"fields"`
+		} `json:"objects"`
+	}
+	r := h.do(request{method: http.MethodGet, path: path + "/drift", token: tok})
+	r.decode(t, &d)
+	if r.Code != 200 || d.Status != "unknown" || len(d.Objects) != 0 {
+		t.Errorf("drift before a check: %d %s", r.Code, r.body)
+	}
+	must(t, h.s.SetObservation(ctx, h.env.ID, "drift", `{"deployment_id":1,"checked_at":"2026-12-03T06:00:00Z","objects":[
+		{"kind":"Deployment","namespace":"shop-staging","name":"shop-web","fields":[{"path":"/spec/replicas","op":"replace","live":7,"desired":2,"changed_by":[{"name":"kubectl-edit","operation":"Update"}]}]}]}`))
+	r = h.do(request{method: http.MethodGet, path: path + "/drift", token: tok})
+	r.decode(t, &d)
+	if r.Code != 200 || d.Status != "drifted" || len(d.Objects) != 1 || d.Objects[0].Fields[0].Path != "/spec/replicas" ||
+		d.Objects[0].Fields[0].ChangedBy[0].Name != "kubectl-edit" {
+		t.Errorf("drift: %d %s", r.Code, r.body)
+	}
+}
+
+// A deployment's stored objects are shown with Secret values masked.
+func TestDeploymentDetailMasksSecrets(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok := h.user("admin@acme.test", "org.admin")
+	rendered := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-env\n  namespace: shop-staging\ndata:\n  STRIPE_KEY: c2stbGl2ZS1zZWNyZXQ=\n" +
+		"---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: shop\n  namespace: shop-staging\n"
+	d := &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "succeeded", Rendered: rendered}
+	must(t, h.s.CreateDeployment(ctx, d, "test"))
+	r := h.do(request{method: http.MethodGet, path: fmt.Sprintf("/api/v1/deployments/%d", d.ID), token: tok})
+	if r.Code != 200 || strings.Contains(string(r.body), "c2stbGl2ZS1zZWNyZXQ=") || !strings.Contains(string(r.body), "STRIPE_KEY: '********'") ||
+		!strings.Contains(string(r.body), "kind: ServiceAccount") {
+		t.Errorf("deployment detail: %d %s", r.Code, r.body)
+	}
+}
