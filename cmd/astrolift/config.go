@@ -25,6 +25,9 @@ type config struct {
 	LogLevel    string
 	// PollInterval is the git poller's default interval.
 	PollInterval time.Duration
+	// DriftInterval is how often each deployed environment is compared
+	// with its cluster.
+	DriftInterval time.Duration
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -72,6 +75,11 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 		return nil, fmt.Errorf("%s: %w", envName("poll-interval"), err)
 	}
 	fs.DurationVar(&c.PollInterval, "poll-interval", poll, "how often the git poller checks each repository ($ASTROLIFT_POLL_INTERVAL)")
+	driftEvery, err := time.ParseDuration(envString("drift-interval", "1m"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envName("drift-interval"), err)
+	}
+	fs.DurationVar(&c.DriftInterval, "drift-interval", driftEvery, "how often each deployed environment is compared with its cluster ($ASTROLIFT_DRIFT_INTERVAL)")
 	return fs, nil
 }
 

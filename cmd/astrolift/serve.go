@@ -78,7 +78,8 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	loopsCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
 	onboarder := &reconciler.Onboarder{Store: s, Cluster: clusters.For, Log: log}
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run} {
+	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log}
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
