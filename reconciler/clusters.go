@@ -72,7 +72,7 @@ func (c *Clusters) For(ctx context.Context, env *store.Environment) (*ClusterCli
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", cl.Name, err)
 	}
-	cc := &ClusterClient{Client: k, Poller: NewStatusPoller(k)}
+	cc := &ClusterClient{Client: k, Poller: NewStatusPoller(k), Config: cfg}
 	if c.cache == nil {
 		c.cache = map[int64]cachedCluster{}
 	}

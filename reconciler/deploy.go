@@ -14,6 +14,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/astrolift/astrolift/render"
@@ -40,6 +41,9 @@ const FieldManager = "astrolift"
 type ClusterClient struct {
 	Client client.Client
 	Poller *polling.StatusPoller
+	// Config is the client's REST config; the live-state watch starts its
+	// informers with it.
+	Config *rest.Config
 }
 
 // Deployer walks pending deployments through render → apply → verify.

@@ -44,7 +44,7 @@ func localClusterB(t testing.TB) func(context.Context, *store.Environment) (*rec
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := &reconciler.ClusterClient{Client: c, Poller: reconciler.NewStatusPoller(c)}
+	cc := &reconciler.ClusterClient{Client: c, Poller: reconciler.NewStatusPoller(c), Config: cfg}
 	return func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) { return cc, nil }
 }
 

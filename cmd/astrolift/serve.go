@@ -79,7 +79,8 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	var loops sync.WaitGroup
 	onboarder := &reconciler.Onboarder{Store: s, Cluster: clusters.For, Log: log}
 	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log}
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run} {
+	live := &reconciler.LiveWatcher{Store: s, Cluster: clusters.For, SpecChanged: drifts.Trigger, Log: log}
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
