@@ -116,3 +116,111 @@ func TestDeploymentDetailMasksSecrets(t *testing.T) {
 		t.Errorf("deployment detail: %d %s", r.Code, r.body)
 	}
 }
+
+// Workloads come from the live state the watch stored, plus manifest
+// workloads that do not run yet; the topology links ingress → service →
+// workload → dependency with each node's status.
+func TestWorkloadsAndTopology(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok := h.user("viewer@acme.test", "app.viewer")
+	manifest := sharedManifest + "[workloads.worker]\n[[workloads.worker.containers]]\nimage = \"nginx:1.27\"\n[dependencies.stripe]\nurl = \"https://api.stripe.com\"\n"
+	must(t, h.s.SetSnapshot(ctx, h.app.ID, store.Snapshot{Raw: manifest, Commit: "c1", BlobID: "b1"}, false))
+
+	// Before anything runs: both workloads from the manifest, unknown.
+	var page struct {
+		Items []struct {
+			Environment     string `json:"environment"`
+			Name            string `json:"name"`
+			Status          string `json:"status"`
+			Message         string `json:"message"`
+			ReadyReplicas   int    `json:"ready_replicas"`
+			DesiredReplicas *int   `json:"desired_replicas"`
+		} `json:"items"`
+	}
+	r := h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/workloads", token: tok})
+	r.decode(t, &page)
+	if r.Code != 200 || len(page.Items) != 2 || page.Items[0].Name != "web" || page.Items[0].Status != "unknown" || page.Items[0].Message != "not deployed" {
+		t.Fatalf("workloads before a deployment: %d %s", r.Code, r.body)
+	}
+
+	// The watch stored web's state; a deployment succeeded; the drift check found the Ingress missing.
+	must(t, h.s.SetObservation(ctx, h.env.ID, "live", `{"observed_at":"2026-12-03T06:00:00Z","workloads":[
+		{"name":"web","kind":"deployment","object":"Deployment/shop-staging/shop-web","status":"running","desired_replicas":2,"ready_replicas":2,
+		 "containers":[{"name":"web","image":"nginx:1.27","port":80}]}]}`))
+	rendered := `apiVersion: v1
+kind: Service
+metadata:
+  name: shop-web
+  namespace: shop-staging
+  labels: {astrolift.dev/workload: web}
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop-web
+  namespace: shop-staging
+spec:
+  rules:
+  - host: shop-staging.apps.example.com
+    http:
+      paths: [{path: /, pathType: Prefix, backend: {service: {name: shop-web, port: {number: 80}}}}]
+`
+	must(t, h.s.CreateDeployment(ctx, &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "succeeded", Rendered: rendered}, "t"))
+	must(t, h.s.SetObservation(ctx, h.env.ID, "drift", `{"deployment_id":1,"objects":[{"kind":"Ingress","namespace":"shop-staging","name":"shop-web","missing":true}]}`))
+
+	r = h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/workloads?environment=staging", token: tok})
+	r.decode(t, &page)
+	if r.Code != 200 || len(page.Items) != 2 || page.Items[0].Name != "web" || page.Items[0].Status != "running" || page.Items[0].ReadyReplicas != 2 ||
+		page.Items[1].Name != "worker" || page.Items[1].Status != "unknown" {
+		t.Errorf("workloads: %d %s", r.Code, r.body)
+	}
+	if r := h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/workloads?environment=nope", token: tok}); r.Code != 400 {
+		t.Errorf("unknown environment: %d", r.Code)
+	}
+	var detail struct {
+		Name         string `json:"name"`
+		Environments []struct {
+			Environment string `json:"environment"`
+			Containers  []struct {
+				Image string `json:"image"`
+			} `json:"containers"`
+		} `json:"environments"`
+	}
+	r = h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/workloads/web", token: tok})
+	r.decode(t, &detail)
+	if r.Code != 200 || len(detail.Environments) != 1 || detail.Environments[0].Environment != "staging" || detail.Environments[0].Containers[0].Image != "nginx:1.27" {
+		t.Errorf("workload detail: %d %s", r.Code, r.body)
+	}
+	if r := h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/workloads/nope", token: tok}); r.Code != 404 {
+		t.Errorf("unknown workload: %d", r.Code)
+	}
+
+	var topo struct {
+		Environment string `json:"environment"`
+		Nodes       []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"nodes"`
+		Edges []struct {
+			From string `json:"from"`
+			To   string `json:"to"`
+		} `json:"edges"`
+	}
+	r = h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/topology", token: tok})
+	r.decode(t, &topo)
+	var nodes, edges []string
+	for _, n := range topo.Nodes {
+		nodes = append(nodes, n.ID+"="+n.Status)
+	}
+	for _, e := range topo.Edges {
+		edges = append(edges, e.From+">"+e.To)
+	}
+	wantNodes := "service:shop-web=running ingress:shop-web=failed workload:web=running workload:worker=unknown dependency:stripe=unknown"
+	wantEdges := "service:shop-web>workload:web ingress:shop-web>service:shop-web workload:web>dependency:stripe workload:worker>dependency:stripe"
+	if r.Code != 200 || topo.Environment != "staging" || strings.Join(nodes, " ") != wantNodes || strings.Join(edges, " ") != wantEdges {
+		t.Errorf("topology %d\nnodes %s\nwant  %s\nedges %s\nwant  %s", r.Code, strings.Join(nodes, " "), wantNodes, strings.Join(edges, " "), wantEdges)
+	}
+}

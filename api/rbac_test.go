@@ -58,6 +58,9 @@ var wantPermission = map[string]api.Permission{
 	"PATCH /api/v1/apps/:slug/environments/:env":        "app.update",
 	"POST /api/v1/apps/:slug/environments/:env/:action": "app.update",
 	"GET /api/v1/apps/:slug/environments/:env/drift":    "app.read",
+	"GET /api/v1/apps/:slug/workloads":                  "app.read",
+	"GET /api/v1/apps/:slug/workloads/:name":            "app.read",
+	"GET /api/v1/apps/:slug/topology":                   "app.read",
 	"POST /api/v1/apps/:slug/deploy":                    "app.deploy",
 	"GET /api/v1/deployments":                           "org.read",
 	"GET /api/v1/deployments/:id":                       "app.read",
@@ -197,6 +200,8 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"name": "qa"}
 	case "PATCH /api/v1/apps/:slug/environments/:env":
 		req.body = map[string]any{"paused": true}
+	case "GET /api/v1/apps/:slug/workloads/:name":
+		req.path = "/api/v1/apps/" + h.app.Slug + "/workloads/web"
 	case "POST /api/v1/apps/:slug/environments/:env/:action":
 		req.path = "/api/v1/apps/" + h.app.Slug + "/environments/" + h.env.Name + "/pause"
 	case "POST /api/v1/apps/:slug/deploy":
