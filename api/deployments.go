@@ -484,6 +484,9 @@ func (a *API) deploymentAction(c *gin.Context) {
 			next.EnvironmentID, next.Trigger = target.ID, "promotion"
 		}
 		next.CommitSHA, next.Image, next.ManifestRaw = src.CommitSHA, src.Image, src.ManifestRaw
+		if action == "rollback" {
+			next.Rendered = src.Rendered // re-applied exactly as it ran
+		}
 		if err := a.store.CreateDeployment(ctx, next, fmt.Sprintf("%s of deployment %d by %s", action, src.ID, p.user.Email)); err != nil {
 			a.fail(c, err)
 			return

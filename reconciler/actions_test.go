@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,15 @@ func TestDeploymentActions(t *testing.T) {
 	waitStatus(rb, "succeeded")
 	if got := image(staging.Namespace); got != "registry.example.com/acme/shop:v1" {
 		t.Errorf("after rollback staging runs %s", got)
+	}
+	// It re-applied v1's stored objects, not a new rendering.
+	rbDep, _ := f.s.GetDeployment(ctx, rb)
+	v1Dep, _ := f.s.GetDeployment(ctx, v1)
+	if rbDep.Rendered != v1Dep.Rendered {
+		t.Error("the rollback's objects differ from the ones v1 applied")
+	}
+	if ts, _ := f.s.ListTransitions(ctx, rb); len(ts) < 3 || !strings.Contains(ts[2].Detail, fmt.Sprintf("objects of deployment %d", v1)) {
+		t.Errorf("rollback lifecycle %+v", ts)
 	}
 	// Redeploy v2 as it was.
 	code, out = call(dev, http.MethodPost, fmt.Sprintf("/api/v1/deployments/%d/redeploy", v2), nil)

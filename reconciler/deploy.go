@@ -11,7 +11,9 @@ import (
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
+	ssautils "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
@@ -95,66 +97,64 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		}
 		dep.Status = StateRendering
 	}
-	if dep.Status != StateRendering {
-		return fmt.Errorf("deployment %d is %s; Run starts pending, approved or rendering deployments", id, dep.Status)
-	}
-
-	// Rendering.
-	m, err := render.Parse(app.ManifestPath, []byte(dep.ManifestRaw))
-	if err != nil {
-		return d.fail(ctx, dep, StateRendering, err)
-	}
-	image := dep.Image
-	if image == "" { // a push or a config change keeps the image that runs
-		last, err := d.Store.ListDeployments(ctx, store.DeploymentFilter{EnvironmentID: env.ID, Statuses: []string{StateSucceeded}, Limit: 1})
+	var (
+		objs []*unstructured.Unstructured
+		m    *render.Manifest
+	)
+	switch dep.Status {
+	case StateRendering:
+		objs, m, err = d.render(ctx, dep, app, env)
 		if err != nil {
 			return d.fail(ctx, dep, StateRendering, err)
 		}
-		if len(last) > 0 {
-			image = last[0].Image
+		text := dep.Rendered
+		detail := fmt.Sprintf("%d objects rendered", len(objs))
+		if dep.Trigger == "rollback" && dep.Rendered != "" {
+			detail = fmt.Sprintf("re-applying the %d objects of deployment %d", len(objs), dep.RollbackOf)
+		} else if text, err = yamlText(objs); err != nil {
+			return d.fail(ctx, dep, StateRendering, err)
 		}
-	}
-	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas})
-	if err != nil {
-		return d.fail(ctx, dep, StateRendering, err)
-	}
-	namespace := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": env.Namespace, "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app.Slug}},
-	}}
-	objs = append([]*unstructured.Unstructured{namespace}, objs...)
-	rendered, err := render.YAML(objs)
-	if err != nil {
-		return d.fail(ctx, dep, StateRendering, err)
-	}
-	text := string(rendered)
-	if err := d.transition(ctx, dep, StateRendering, StateApplying, store.TransitionUpdate{
-		Detail: fmt.Sprintf("%d objects rendered", len(objs)), Rendered: &text}); err != nil {
-		return err
+		if err := d.transition(ctx, dep, StateRendering, StateApplying, store.TransitionUpdate{Detail: detail, Rendered: &text}); err != nil {
+			return err
+		}
+		dep.Status = StateApplying
+	case StateApplying, StateVerifying:
+		// Resumed after the replica running it stopped: the stored objects
+		// are what it was applying (applying again is idempotent).
+		if objs, m, err = d.render(ctx, dep, app, env); err != nil {
+			return d.fail(ctx, dep, dep.Status, err)
+		}
+		if err := d.transition(ctx, dep, dep.Status, dep.Status, store.TransitionUpdate{
+			Detail: "resumed " + dep.Status + " after the replica running it stopped"}); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("deployment %d is %s; Run takes pending, approved or in-flight deployments", id, dep.Status)
 	}
 
-	// Applying, then pruning what the last deployment applied and this one
-	// does not.
 	cc, err := d.Cluster(ctx, env)
 	if err != nil {
-		return d.fail(ctx, dep, StateApplying, fmt.Errorf("environment %s: cluster: %w", env.Name, err))
+		return d.fail(ctx, dep, dep.Status, fmt.Errorf("environment %s: cluster: %w", env.Name, err))
 	}
 	rm := cc.resourceManager()
-	changes, err := rm.ApplyAllStaged(ctx, objs, applyOptions())
-	if err != nil {
-		return d.fail(ctx, dep, StateApplying, err)
-	}
-	pruned, err := d.prune(ctx, rm, env, objs)
-	if err != nil {
-		return d.fail(ctx, dep, StateApplying, err)
-	}
-	detail := summarize(changes)
-	if len(pruned) > 0 {
-		detail += "; pruned " + strings.Join(pruned, ", ")
-	}
-	if err := d.transition(ctx, dep, StateApplying, StateVerifying, store.TransitionUpdate{Detail: detail}); err != nil {
-		return err
+	if dep.Status == StateApplying {
+		// Applying, then pruning what the last deployment applied and this
+		// one does not.
+		changes, err := rm.ApplyAllStaged(ctx, objs, applyOptions())
+		if err != nil {
+			return d.fail(ctx, dep, StateApplying, err)
+		}
+		pruned, err := d.prune(ctx, rm, env, objs)
+		if err != nil {
+			return d.fail(ctx, dep, StateApplying, err)
+		}
+		detail := summarize(changes)
+		if len(pruned) > 0 {
+			detail += "; pruned " + strings.Join(pruned, ", ")
+		}
+		if err := d.transition(ctx, dep, StateApplying, StateVerifying, store.TransitionUpdate{Detail: detail}); err != nil {
+			return err
+		}
 	}
 
 	// Verifying.
@@ -163,12 +163,54 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		interval = time.Second
 	}
 	timeout := m.Environment(env.Name).DeployTimeout()
-	if err := rm.WaitForSetWithContext(ctx, changes.ToObjMetadataSet(), ssa.WaitOptions{
-		Interval: interval, Timeout: timeout, FailFast: true}); err != nil {
+	set := object.UnstructuredSetToObjMetadataSet(objs)
+	if err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: interval, Timeout: timeout, FailFast: true}); err != nil {
 		return d.fail(ctx, dep, StateVerifying, notReady(ctx, cc.Client, objs, timeout, err))
 	}
 	return d.transition(ctx, dep, StateVerifying, StateSucceeded, store.TransitionUpdate{
 		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true})
+}
+
+// render returns the deployment's objects: the stored ones when it has them
+// (a rollback, or a deployment resumed after rendering), else the manifest
+// rendered for the environment, with the namespace first.
+func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store.App, env *store.Environment) ([]*unstructured.Unstructured, *render.Manifest, error) {
+	m, err := render.Parse(app.ManifestPath, []byte(dep.ManifestRaw))
+	if err != nil {
+		return nil, nil, err
+	}
+	if dep.Rendered != "" && (dep.Status != StateRendering || dep.Trigger == "rollback") {
+		objs, err := ssautils.ReadObjects(strings.NewReader(dep.Rendered))
+		if err != nil {
+			return nil, nil, fmt.Errorf("deployment %d: stored objects: %w", dep.ID, err)
+		}
+		return objs, m, nil
+	}
+	image := dep.Image
+	if image == "" { // a push or a config change keeps the image that runs
+		last, err := d.Store.ListDeployments(ctx, store.DeploymentFilter{EnvironmentID: env.ID, Statuses: []string{StateSucceeded}, Limit: 1})
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(last) > 0 {
+			image = last[0].Image
+		}
+	}
+	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
+		Replicas: env.Replicas})
+	if err != nil {
+		return nil, nil, err
+	}
+	namespace := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": env.Namespace, "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app.Slug}},
+	}}
+	return append([]*unstructured.Unstructured{namespace}, objs...), m, nil
+}
+
+func yamlText(objs []*unstructured.Unstructured) (string, error) {
+	b, err := render.YAML(objs)
+	return string(b), err
 }
 
 // resourceManager applies as Astrolift's field manager.

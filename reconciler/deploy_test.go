@@ -164,7 +164,8 @@ func TestDeployFailuresAndApprovalGate(t *testing.T) {
 }
 
 // The runner keeps one deployment in flight per environment, runs the
-// queue oldest first, and fails a deployment whose replica vanished.
+// queue oldest first, resumes a deployment whose replica vanished, and
+// fails one that was resumed MaxResumes times already.
 func TestDeployRunnerQueueAndInterrupted(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -180,6 +181,12 @@ func TestDeployRunnerQueueAndInterrupted(t *testing.T) {
 	must(t, f.s.CreateDeployment(ctx, orphan, "test"))
 	must(t, f.s.TransitionDeployment(ctx, orphan.ID, "pending", "rendering", store.TransitionUpdate{}))
 	must(t, f.s.TransitionDeployment(ctx, orphan.ID, "rendering", "applying", store.TransitionUpdate{}))
+	// One in production that already stopped two replicas in verifying.
+	poison := &store.Deployment{AppID: a.ID, EnvironmentID: e2.ID, Trigger: "manual", Status: "pending", ManifestRaw: manifest}
+	must(t, f.s.CreateDeployment(ctx, poison, "test"))
+	for _, st := range [][2]string{{"pending", "rendering"}, {"rendering", "applying"}, {"applying", "verifying"}, {"verifying", "verifying"}, {"verifying", "verifying"}} {
+		must(t, f.s.TransitionDeployment(ctx, poison.ID, st[0], st[1], store.TransitionUpdate{Detail: "test"}))
+	}
 
 	var queued []*store.Deployment
 	for _, e := range []*store.Environment{e1, e1, e2} {
@@ -200,9 +207,16 @@ func TestDeployRunnerQueueAndInterrupted(t *testing.T) {
 		}
 		return true
 	})
-	got, _ := f.s.GetDeployment(ctx, orphan.ID)
+	waitFor(t, func() bool {
+		got, _ := f.s.GetDeployment(ctx, orphan.ID)
+		return got.Status == "succeeded"
+	})
+	if tr := transitions(t, f.s, orphan.ID); tr != "pending rendering applying applying verifying succeeded" {
+		t.Errorf("orphan lifecycle %q, want it resumed in applying", tr)
+	}
+	got, _ := f.s.GetDeployment(ctx, poison.ID)
 	if got.Status != "failed" || got.Error != "interrupted" {
-		t.Errorf("orphan: %s %q", got.Status, got.Error)
+		t.Errorf("poison: %s %q, want failed as interrupted", got.Status, got.Error)
 	}
 	// The two staging deployments did not overlap.
 	first, _ := f.s.ListTransitions(ctx, queued[0].ID)

@@ -16,8 +16,9 @@ var inFlight = []string{StateRendering, StateApplying, StateVerifying}
 
 // DeployRunner runs queued deployments: per environment one at a time,
 // oldest first. Each running deployment holds a lease that its replica
-// renews; a deployment whose lease expired (its replica died) is failed
-// with reason "interrupted", and the queue moves on.
+// renews; a deployment whose lease expired (its replica died) is resumed
+// from its last completed step by whichever replica takes the lease, and
+// failed with reason "interrupted" after MaxResumes resumptions.
 type DeployRunner struct {
 	Deployer *Deployer
 	Store    *store.Store
@@ -89,7 +90,8 @@ func (r *DeployRunner) Run(ctx context.Context) error {
 }
 
 // Scan starts what can start: for each environment, its in-flight
-// deployment if orphaned (failed as interrupted), else its oldest pending
+// deployment if orphaned (resumed, or failed as interrupted after
+// MaxResumes), else its oldest pending
 // one when nothing else is in flight there.
 func (r *DeployRunner) Scan(ctx context.Context) error {
 	r.defaults()
@@ -115,15 +117,33 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if ok { // the replica running it is gone
-			err := r.Store.TransitionDeployment(ctx, d.ID, d.Status, StateFailed, store.TransitionUpdate{
-				Detail: "interrupted: the replica running it stopped during " + d.Status, Error: "interrupted", Finished: true})
-			if err != nil && !errors.Is(err, store.ErrConflict) {
-				return err
-			}
-			_ = r.Store.ReleaseLease(ctx, leaseName(d.ID), r.Holder)
-			busy[d.EnvironmentID] = false
+		if !ok {
+			continue // its replica is alive
 		}
+		// The replica running it is gone: resume it from its last
+		// completed step, unless it was resumed MaxResumes times already
+		// (then something in it stops replicas: fail it).
+		resumes, err := r.resumes(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		if resumes < MaxResumes {
+			select {
+			case r.slots <- struct{}{}:
+				r.start(ctx, d.ID)
+			default:
+				_ = r.Store.ReleaseLease(ctx, leaseName(d.ID), r.Holder) // all slots busy; the next scan resumes it
+			}
+			continue
+		}
+		err = r.Store.TransitionDeployment(ctx, d.ID, d.Status, StateFailed, store.TransitionUpdate{
+			Detail: fmt.Sprintf("interrupted: the replica running it stopped during %s (after %d resumes)", d.Status, resumes),
+			Error:  "interrupted", Finished: true})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		_ = r.Store.ReleaseLease(ctx, leaseName(d.ID), r.Holder)
+		busy[d.EnvironmentID] = false
 	}
 	for i := len(deps) - 1; i >= 0; i-- {
 		d := deps[i]
@@ -160,6 +180,26 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 		r.start(ctx, d.ID)
 	}
 	return nil
+}
+
+// MaxResumes is how often an in-flight deployment whose replica stopped is
+// resumed before it is failed as interrupted.
+const MaxResumes = 2
+
+// resumes counts a deployment's resumptions (lifecycle rows from a state
+// to itself).
+func (r *DeployRunner) resumes(ctx context.Context, id int64) (int, error) {
+	ts, err := r.Store.ListTransitions(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range ts {
+		if t.From == t.To {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func leaseName(id int64) string { return fmt.Sprintf("deploy:%d", id) }
