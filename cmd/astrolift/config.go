@@ -28,6 +28,9 @@ type config struct {
 	// DriftInterval is how often each deployed environment is compared
 	// with its cluster.
 	DriftInterval time.Duration
+	// DeployLeaseTTL is how long a running deployment's lease lasts without
+	// renewal: after a replica dies, another resumes its deployment then.
+	DeployLeaseTTL time.Duration
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -79,6 +82,11 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", envName("drift-interval"), err)
 	}
+	leaseTTL, err := time.ParseDuration(envString("deploy-lease-ttl", "1m"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envName("deploy-lease-ttl"), err)
+	}
+	fs.DurationVar(&c.DeployLeaseTTL, "deploy-lease-ttl", leaseTTL, "how long a dead replica's deployment waits before another replica resumes it ($ASTROLIFT_DEPLOY_LEASE_TTL)")
 	fs.DurationVar(&c.DriftInterval, "drift-interval", driftEvery, "how often each deployed environment is compared with its cluster ($ASTROLIFT_DRIFT_INTERVAL)")
 	return fs, nil
 }

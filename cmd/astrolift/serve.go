@@ -71,7 +71,7 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 		opts.Secrets = box
 	}
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
-	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log,
+	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log, LeaseTTL: c.DeployLeaseTTL,
 		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For}}
 	poller.Queued = runner.Wake
 	opts.Deployments = runner
