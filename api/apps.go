@@ -352,7 +352,34 @@ type deploymentDTO struct {
 	Status        string `json:"status"`
 	CommitSHA     string `json:"commit_sha,omitempty"`
 	Image         string `json:"image,omitempty"`
-	CreatedAt     string `json:"created_at"`
+	ImageDigest   string `json:"image_digest,omitempty"`
+	// CI is the context a CI run sent with the deployment.
+	CI        *ciDTO     `json:"ci,omitempty"`
+	CreatedAt string     `json:"created_at"`
+	StartedAt *time.Time `json:"started_at,omitempty"` // first move to rendering
+	// FinishedAt and DurationSeconds (finished − started) are set once it ended.
+	FinishedAt      *time.Time `json:"finished_at,omitempty"`
+	DurationSeconds *float64   `json:"duration_seconds,omitempty"`
+}
+
+type ciDTO struct {
+	Commit string `json:"commit,omitempty"`
+	Branch string `json:"branch,omitempty"`
+	RunURL string `json:"run_url,omitempty"`
+}
+
+func newDeploymentDTO(d *store.Deployment) deploymentDTO {
+	out := deploymentDTO{ID: d.ID, EnvironmentID: d.EnvironmentID, Trigger: d.Trigger, Status: d.Status, CommitSHA: d.CommitSHA,
+		Image: d.Image, ImageDigest: d.ImageDigest, CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339),
+		StartedAt: d.StartedAt, FinishedAt: d.FinishedAt}
+	if d.CI != (store.CIContext{}) {
+		out.CI = &ciDTO{Commit: d.CI.Commit, Branch: d.CI.Branch, RunURL: d.CI.RunURL}
+	}
+	if d.StartedAt != nil && d.FinishedAt != nil {
+		secs := d.FinishedAt.Sub(*d.StartedAt).Round(time.Millisecond).Seconds()
+		out.DurationSeconds = &secs
+	}
+	return out
 }
 
 // overview returns what the app page's hero and four status cards show.
@@ -388,8 +415,7 @@ func (a *API) overview(c *gin.Context) {
 		return
 	}
 	for _, d := range ds {
-		out.RecentDeployments = append(out.RecentDeployments, deploymentDTO{ID: d.ID, EnvironmentID: d.EnvironmentID, Trigger: d.Trigger,
-			Status: d.Status, CommitSHA: d.CommitSHA, Image: d.Image, CreatedAt: d.CreatedAt.UTC().Format("2006-01-02T15:04:05Z")})
+		out.RecentDeployments = append(out.RecentDeployments, newDeploymentDTO(d))
 	}
 	es, err := a.store.ListEvents(ctx, store.EventFilter{AppID: app.ID, Limit: 10})
 	if err != nil {

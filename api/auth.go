@@ -28,6 +28,9 @@ const (
 	// TokenPrefix starts every API token, so that leaked tokens are easy to
 	// recognise (secret scanners) and to tell from session cookies.
 	TokenPrefix = "alt_"
+	// DeployTokenPrefix starts every deploy token (an app-bound CI
+	// credential; see tokens.go).
+	DeployTokenPrefix = "aldt_"
 	// DefaultSessionTTL is how long a session lives without activity.
 	DefaultSessionTTL = 24 * time.Hour
 	principalKey      = "astrolift.principal"
@@ -111,11 +114,36 @@ func IssueAPIToken(ctx context.Context, s *store.Store, userID int64, name strin
 	return secret, t, nil
 }
 
-// principal is the authenticated caller of a request.
+// principal is the authenticated caller of a request: a user (by session
+// or API token) or a deploy token. A deploy token's principal has a
+// stand-in user (no id, the app's organization, "token:<name>" as its
+// email, so that events and created_by name the token) and no bindings.
 type principal struct {
 	*grants
-	session *store.Session // nil for API tokens
-	token   *store.APIToken
+	session     *store.Session // nil for API tokens
+	token       *store.APIToken
+	deployToken *store.DeployToken
+}
+
+// allows reports whether the caller holds perm at sc. A deploy token holds
+// app.read (scope read) and app.deploy (scope deploy) on its own app only;
+// which routes it may call at all is deployTokenRoutes.
+func (p *principal) allows(perm Permission, sc scope) bool {
+	t := p.deployToken
+	if t == nil {
+		return p.grants.allows(perm, sc)
+	}
+	switch {
+	case perm == PermOrgRead:
+		return true // only the routes of deployTokenRoutes get here
+	case sc.appID != t.AppID:
+		return false
+	case perm == PermAppRead:
+		return t.HasScope(DeployScopeRead)
+	case perm == PermAppDeploy:
+		return t.HasScope(DeployScopeDeploy)
+	}
+	return false
 }
 
 func principalOf(c *gin.Context) *principal { return c.MustGet(principalKey).(*principal) }
@@ -129,6 +157,10 @@ func (a *API) authenticate(c *gin.Context) {
 	var userID int64
 	if h := c.GetHeader("Authorization"); h != "" {
 		raw, ok := strings.CutPrefix(h, "Bearer ")
+		if ok && strings.HasPrefix(raw, DeployTokenPrefix) {
+			a.authenticateDeployToken(c, raw)
+			return
+		}
 		if !ok || !strings.HasPrefix(raw, TokenPrefix) {
 			a.fail(c, errUnauthenticated)
 			return

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -214,6 +216,36 @@ type deployRequest struct {
 	// Image is a tag, a digest or a full reference; empty keeps the image
 	// the environment runs.
 	Image string `json:"image"`
+	// ImageDigest ("sha256:<64 hex>") pins the image: the deployer runs
+	// repository@digest (a tag on image is dropped).
+	ImageDigest string `json:"image_digest"`
+	// Commit, Branch and RunURL describe the CI run asking for the deployment.
+	Commit string `json:"commit"`
+	Branch string `json:"branch"`
+	RunURL string `json:"run_url"`
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// validate trims the request and checks the digest and the CI fields.
+func (r *deployRequest) validate() error {
+	for _, f := range []*string{&r.Image, &r.ImageDigest, &r.Commit, &r.Branch, &r.RunURL} {
+		*f = strings.TrimSpace(*f)
+	}
+	if r.ImageDigest != "" && !digestRE.MatchString(r.ImageDigest) {
+		return invalid("image_digest", "image_digest %q must be sha256: followed by 64 lower-case hex digits", r.ImageDigest)
+	}
+	for field, v := range map[string]string{"image": r.Image, "commit": r.Commit, "branch": r.Branch, "run_url": r.RunURL} {
+		if len(v) > 1000 {
+			return invalid(field, "%s is longer than 1000 characters", field)
+		}
+	}
+	if r.RunURL != "" {
+		if u, err := url.Parse(r.RunURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return invalid("run_url", "run_url %q must be an http(s) URL", r.RunURL)
+		}
+	}
+	return nil
 }
 
 type deploymentDetailDTO struct {
@@ -222,8 +254,7 @@ type deploymentDetailDTO struct {
 	Environment string          `json:"environment"`
 	Error       string          `json:"error,omitempty"`
 	CreatedBy   string          `json:"created_by"`
-	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
-	Duration    string          `json:"duration,omitempty"`
+	Duration    string          `json:"duration,omitempty"` // finished − created, queueing included
 	Rendered    string          `json:"rendered,omitempty"`
 	Lifecycle   []transitionDTO `json:"lifecycle,omitempty"`
 }
@@ -243,6 +274,10 @@ func (a *API) deploy(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	if err := req.validate(); err != nil {
+		a.fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
 	app := c.MustGet("app").(*store.App)
 	e, err := a.store.GetEnvironment(ctx, app.ID, req.Environment)
@@ -250,18 +285,30 @@ func (a *API) deploy(c *gin.Context) {
 		a.fail(c, invalid("environment", "no environment %q", req.Environment))
 		return
 	}
+	p := principalOf(c)
+	trigger := "manual"
+	if p.deployToken != nil {
+		trigger = "ci"
+		// Paused environments ignore push and CI triggers; a person's
+		// manual deploy still runs.
+		if e.Paused {
+			a.fail(c, &Error{Status: http.StatusConflict, Code: "environment_paused",
+				Message: fmt.Sprintf("environment %s is paused; CI deployments are refused until it is resumed", e.Name)})
+			return
+		}
+	}
 	if app.Manifest.Raw == "" {
 		a.fail(c, &Error{Status: http.StatusConflict, Code: "no_manifest", Message: "the app's manifest has not been synced from the repository yet"})
 		return
 	}
-	p := principalOf(c)
-	d := &store.Deployment{AppID: app.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", CommitSHA: app.Manifest.Commit,
-		Image: strings.TrimSpace(req.Image), ManifestRaw: app.Manifest.Raw, CreatedBy: p.user.Email}
-	if err := a.store.CreateDeployment(ctx, d, "manual deploy by "+p.user.Email); err != nil {
+	d := &store.Deployment{AppID: app.ID, EnvironmentID: e.ID, Trigger: trigger, Status: "pending", CommitSHA: app.Manifest.Commit,
+		Image: req.Image, ImageDigest: req.ImageDigest, ManifestRaw: app.Manifest.Raw, CreatedBy: p.user.Email,
+		CI: store.CIContext{Commit: req.Commit, Branch: req.Branch, RunURL: req.RunURL}}
+	if err := a.store.CreateDeployment(ctx, d, trigger+" deploy by "+p.user.Email); err != nil {
 		a.fail(c, err)
 		return
 	}
-	a.event(ctx, app.OrgID, app.ID, "deployment.created", p.user.Email, fmt.Sprintf("manual deployment %d to %s", d.ID, e.Name))
+	a.event(ctx, app.OrgID, app.ID, "deployment.created", p.user.Email, fmt.Sprintf("%s deployment %d to %s", trigger, d.ID, e.Name))
 	if a.opts.Deployments != nil {
 		a.opts.Deployments.Wake()
 	}
@@ -269,11 +316,7 @@ func (a *API) deploy(c *gin.Context) {
 }
 
 func (a *API) deploymentDetail(ctx context.Context, d *store.Deployment, app *store.App, full bool) deploymentDetailDTO {
-	out := deploymentDetailDTO{
-		deploymentDTO: deploymentDTO{ID: d.ID, EnvironmentID: d.EnvironmentID, Trigger: d.Trigger, Status: d.Status, CommitSHA: d.CommitSHA,
-			Image: d.Image, CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339)},
-		App: app.Slug, Error: d.Error, CreatedBy: d.CreatedBy, FinishedAt: d.FinishedAt,
-	}
+	out := deploymentDetailDTO{deploymentDTO: newDeploymentDTO(d), App: app.Slug, Error: d.Error, CreatedBy: d.CreatedBy}
 	if envs, err := a.store.ListEnvironments(ctx, app.ID); err == nil {
 		for _, e := range envs {
 			if e.ID == d.EnvironmentID {
@@ -321,6 +364,13 @@ func (a *API) listDeployments(c *gin.Context) {
 			return
 		}
 		f.AppID, apps[app.ID] = app.ID, app
+	}
+	if t := p.deployToken; t != nil { // a deploy token lists its own app's deployments only
+		if f.AppID != 0 && f.AppID != t.AppID || !t.HasScope(DeployScopeRead) {
+			a.fail(c, forbidden(PermAppRead))
+			return
+		}
+		f.AppID = t.AppID
 	}
 	ds, err := a.store.ListDeployments(ctx, f)
 	if err != nil {
@@ -483,7 +533,7 @@ func (a *API) deploymentAction(c *gin.Context) {
 			}
 			next.EnvironmentID, next.Trigger = target.ID, "promotion"
 		}
-		next.CommitSHA, next.Image, next.ManifestRaw = src.CommitSHA, src.Image, src.ManifestRaw
+		next.CommitSHA, next.Image, next.ImageDigest, next.ManifestRaw = src.CommitSHA, src.Image, src.ImageDigest, src.ManifestRaw
 		if action == "rollback" {
 			next.Rendered = src.Rendered // re-applied exactly as it ran
 		}

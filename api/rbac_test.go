@@ -61,6 +61,10 @@ var wantPermission = map[string]api.Permission{
 	"GET /api/v1/apps/:slug/workloads":                  "app.read",
 	"GET /api/v1/apps/:slug/workloads/:name":            "app.read",
 	"GET /api/v1/apps/:slug/topology":                   "app.read",
+	"GET /api/v1/apps/:slug/tokens":                     "app.update",
+	"POST /api/v1/apps/:slug/tokens":                    "app.update",
+	"POST /api/v1/apps/:slug/tokens/:id/rotate":         "app.update",
+	"DELETE /api/v1/apps/:slug/tokens/:id":              "app.update",
 	"POST /api/v1/apps/:slug/deploy":                    "app.deploy",
 	"GET /api/v1/deployments":                           "org.read",
 	"GET /api/v1/deployments/:id":                       "app.read",
@@ -206,6 +210,13 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.path = "/api/v1/apps/" + h.app.Slug + "/environments/" + h.env.Name + "/pause"
 	case "POST /api/v1/apps/:slug/deploy":
 		req.body = map[string]any{"environment": "staging", "image": "v2"}
+	case "POST /api/v1/apps/:slug/tokens":
+		req.body = map[string]any{"name": "github-actions"}
+	case "POST /api/v1/apps/:slug/tokens/:id/rotate", "DELETE /api/v1/apps/:slug/tokens/:id":
+		t := &store.DeployToken{AppID: h.app.ID, Name: "ci", Scopes: []string{"deploy", "read"}}
+		_, err := api.IssueDeployToken(ctx, h.s, t)
+		must(h.t, err)
+		req.path = strings.Replace(req.path, ":id", fmt.Sprint(t.ID), 1)
 	case "POST /api/v1/deployments/:id/:action":
 		d := &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "pending", ManifestRaw: sharedManifest}
 		must(h.t, h.s.CreateDeployment(ctx, d, "test"))

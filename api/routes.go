@@ -95,6 +95,10 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/deployments", "Deployments of the apps the caller may read, newest first (?app, ?status, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listDeployments, nil, Page[deploymentDetailDTO]{}},
 		{http.MethodGet, "/api/v1/deployments/:id", "One deployment: metadata, lifecycle log, rendered objects", PermAppRead, scopeHandler, a.getDeployment, nil, deploymentDetailDTO{}},
 		{http.MethodPost, "/api/v1/deployments/:id/:action", "approve (deployment.approve; not the requester), abort, rollback, redeploy or promote ({\"environment\"}) a deployment", PermAppDeploy, scopeHandler, a.deploymentAction, promoteRequest{}, deploymentDetailDTO{}},
+		{http.MethodGet, "/api/v1/apps/:slug/tokens", "The app's deploy tokens (never their secrets)", PermAppUpdate, scopeApp, a.listDeployTokens, nil, Page[deployTokenDTO]{}},
+		{http.MethodPost, "/api/v1/apps/:slug/tokens", "Create a deploy token for CI (the secret is shown once)", PermAppUpdate, scopeApp, a.createDeployToken, createDeployTokenRequest{}, createDeployTokenResponse{}},
+		{http.MethodPost, "/api/v1/apps/:slug/tokens/:id/rotate", "Give a deploy token a new secret (shown once); the old one works for 24 h more", PermAppUpdate, scopeApp, a.rotateDeployToken, nil, createDeployTokenResponse{}},
+		{http.MethodDelete, "/api/v1/apps/:slug/tokens/:id", "Revoke a deploy token (soft)", PermAppUpdate, scopeApp, a.revokeDeployToken, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
 		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},
@@ -135,6 +139,10 @@ func (a *API) authorize(rt Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		p := principalOf(c)
+		if p.deployToken != nil && !deployTokenRoutes[rt.Method+" "+rt.Path] {
+			a.fail(c, errDeployTokenRoute)
+			return
+		}
 		var sc scope
 		switch rt.scope {
 		case scopeHandler:

@@ -186,14 +186,14 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 		}
 		return objs, m, nil
 	}
-	image := dep.Image
+	image := imageRef(dep.Image, dep.ImageDigest)
 	if image == "" { // a push or a config change keeps the image that runs
 		last, err := d.Store.ListDeployments(ctx, store.DeploymentFilter{EnvironmentID: env.ID, Statuses: []string{StateSucceeded}, Limit: 1})
 		if err != nil {
 			return nil, nil, err
 		}
 		if len(last) > 0 {
-			image = last[0].Image
+			image = imageRef(last[0].Image, last[0].ImageDigest)
 		}
 	}
 	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,

@@ -25,9 +25,21 @@ type Deployment struct {
 	CreatedBy     string
 	Error         string
 	RollbackOf    int64 // 0: not a rollback
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	FinishedAt    *time.Time
+	// ImageDigest pins the image ("sha256:<64 hex>"); empty: Image as given.
+	ImageDigest string
+	// CI is the context of a ci-triggered deployment (empty otherwise).
+	CI         CIContext
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	StartedAt  *time.Time // when it first moved to rendering
+	FinishedAt *time.Time
+}
+
+// CIContext is what a CI run tells about the deployment it asks for.
+type CIContext struct {
+	Commit string
+	Branch string
+	RunURL string
 }
 
 // Transition is one row of a deployment's lifecycle log.
@@ -41,15 +53,17 @@ type Transition struct {
 }
 
 const deploymentColumns = `id, app_id, environment_id, trigger_kind, status, commit_sha, image, manifest_raw, rendered,
-	created_by, error, rollback_of, created_at, updated_at, finished_at`
+	created_by, error, rollback_of, image_digest, ci_commit, ci_branch, ci_run_url, created_at, updated_at, started_at, finished_at`
 
 func scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
 	d := &Deployment{}
 	var rollback sql.NullInt64
-	var finished sql.NullTime
+	var started, finished sql.NullTime
 	err := row.Scan(&d.ID, &d.AppID, &d.EnvironmentID, &d.Trigger, &d.Status, &d.CommitSHA, &d.Image, &d.ManifestRaw,
-		&d.Rendered, &d.CreatedBy, &d.Error, &rollback, &d.CreatedAt, &d.UpdatedAt, &finished)
+		&d.Rendered, &d.CreatedBy, &d.Error, &rollback, &d.ImageDigest, &d.CI.Commit, &d.CI.Branch, &d.CI.RunURL,
+		&d.CreatedAt, &d.UpdatedAt, &started, &finished)
 	d.RollbackOf = rollback.Int64
+	d.StartedAt = nullTime(started)
 	d.FinishedAt = nullTime(finished)
 	return d, err
 }
@@ -65,10 +79,11 @@ func (s *Store) CreateDeployment(ctx context.Context, d *Deployment, detail stri
 	return s.tx(ctx, func(q queryer) error {
 		err := q.QueryRowContext(ctx,
 			`INSERT INTO deployments (app_id, environment_id, trigger_kind, status, commit_sha, image, manifest_raw, rendered,
-				created_by, error, rollback_of, created_at, updated_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+				created_by, error, rollback_of, image_digest, ci_commit, ci_branch, ci_run_url, created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 			d.AppID, d.EnvironmentID, d.Trigger, d.Status, d.CommitSHA, d.Image, d.ManifestRaw, d.Rendered,
-			d.CreatedBy, d.Error, nullInt(d.RollbackOf), d.CreatedAt, d.UpdatedAt).Scan(&d.ID)
+			d.CreatedBy, d.Error, nullInt(d.RollbackOf), d.ImageDigest, d.CI.Commit, d.CI.Branch, d.CI.RunURL,
+			d.CreatedAt, d.UpdatedAt).Scan(&d.ID)
 		if err != nil {
 			return fmt.Errorf("create deployment of app %d: %w", d.AppID, err)
 		}
@@ -95,7 +110,8 @@ type TransitionUpdate struct {
 }
 
 // TransitionDeployment moves deployment id from status from to status to and
-// logs the transition, atomically. It fails with ErrConflict, changing
+// logs the transition, atomically. The first transition to "rendering"
+// stamps started_at (a later one, after a retry, keeps the first stamp). It fails with ErrConflict, changing
 // nothing, when the deployment is no longer in from (another replica moved it).
 func (s *Store) TransitionDeployment(ctx context.Context, id int64, from, to string, u TransitionUpdate) error {
 	now := s.timestamp()
@@ -109,6 +125,10 @@ func (s *Store) TransitionDeployment(ctx context.Context, id int64, from, to str
 		if u.Rendered != nil {
 			args = append(args, *u.Rendered)
 			set = append(set, fmt.Sprintf("rendered = $%d", len(args)))
+		}
+		if to == "rendering" {
+			args = append(args, now)
+			set = append(set, fmt.Sprintf("started_at = COALESCE(started_at, $%d)", len(args)))
 		}
 		if u.Finished {
 			args = append(args, now)

@@ -25,6 +25,7 @@ Usage:
   astrolift users add --email E [--role org.owner]   create a user in the database (first admin of serve)
   astrolift login    --server URL   log in and store an API token for the commands below
   astrolift apps     list|create|show   list, register and show apps
+  astrolift deploy   --app SLUG --env NAME --image REF [--digest sha256:…]   deploy from CI (deploy token) and follow it
   astrolift version            print the version
 
 Run "astrolift <command> -h" for a command's flags.
@@ -61,6 +62,8 @@ func main() {
 		err = runLogin(args, os.Stdin, os.Stdout, os.Stderr)
 	case "apps":
 		err = runApps(args, os.Stdout, os.Stderr)
+	case "deploy":
+		err = runDeploy(ctx, args, os.Getenv, os.Stdout, os.Stderr)
 	case "version", "--version", "-v":
 		fmt.Println(versionString())
 	case "help", "-h", "--help":
