@@ -4,6 +4,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/astrolift/astrolift/internal/testenv"
 )
 
@@ -11,5 +14,6 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard()) // the live-state caches' logs
 	os.Exit(testenv.Main(m, testenv.Options{Controllers: true, ServiceClusterIPRange: "10.96.0.0/12"}, &env))
 }

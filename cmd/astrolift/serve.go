@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/go-logr/logr"
 	"net"
 	"os"
 	"path/filepath"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sync"
 
 	"k8s.io/client-go/rest"
@@ -50,6 +53,8 @@ func openStore(ctx context.Context, c config, log *slog.Logger) (*store.Store, e
 // serve serves the API on c.Listen until ctx ends. ready, if not nil, is
 // called with the bound address once listening.
 func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, log *slog.Logger, ready func(addr string)) error {
+	// controller-runtime (the live-state caches) logs through our logger.
+	ctrllog.SetLogger(logr.FromSlogHandler(log.With("component", "controller-runtime").Handler()))
 	cache := &git.Cache{Dir: filepath.Join(c.DataDir, "git-cache")}
 	var box *secretbox.Box
 	if key, err := secretbox.LoadKey(c.DataDir, c.dev); err != nil {
