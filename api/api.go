@@ -56,6 +56,9 @@ type Options struct {
 	Secrets SecretBox
 	// Deployments is woken when a deployment is queued (the runner).
 	Deployments Deployments
+	// Drift is asked to check an environment now (self-heal turned on);
+	// nil: the next interval does.
+	Drift Drift
 	// Source reads manifests from repositories (config sync); nil answers 503.
 	Source Source
 	// SessionTTL is how long a login session lives without activity

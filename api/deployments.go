@@ -22,6 +22,11 @@ type Deployments interface {
 	Wake()
 }
 
+// Drift checks an environment against its cluster soon.
+type Drift interface {
+	Trigger(envID int64)
+}
+
 type environmentDTO struct {
 	ID                int64  `json:"id"`
 	Name              string `json:"name"`
@@ -201,6 +206,9 @@ func (a *API) changeEnvironment(c *gin.Context, req environmentRequest) {
 	if err := a.store.UpdateEnvironment(ctx, e); err != nil {
 		a.fail(c, err)
 		return
+	}
+	if req.SelfHeal != nil && *req.SelfHeal && a.opts.Drift != nil {
+		a.opts.Drift.Trigger(e.ID) // correct what drifted now, not at the next interval
 	}
 	if e.Paused != wasPaused {
 		kind := map[bool]string{true: "environment.paused", false: "environment.resumed"}[e.Paused]

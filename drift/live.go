@@ -308,7 +308,7 @@ func listItem(node map[string]any, index int, item any) map[string]any {
 type Report struct {
 	// DeploymentID is the deployment whose objects were compared.
 	DeploymentID int64     `json:"deployment_id"`
-	CheckedAt    time.Time `json:"checked_at"`
+	CheckedAt    time.Time `json:"checked_at,omitzero"`
 	Objects      []Object  `json:"objects"`
 	// Error is why the check could not run (cluster unreachable, …).
 	Error string `json:"error,omitempty"`

@@ -55,6 +55,9 @@ type Deployer struct {
 	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
 	// VerifyInterval is how often readiness is polled (default 1 s).
 	VerifyInterval time.Duration
+	// Succeeded, if set, is told the environment of each deployment that
+	// succeeded (the drift checker's Trigger: a fresh baseline at once).
+	Succeeded func(envID int64)
 }
 
 // Run executes one deployment from its current state to a final one. Each
@@ -167,8 +170,14 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 	if err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: interval, Timeout: timeout, FailFast: true}); err != nil {
 		return d.fail(ctx, dep, StateVerifying, notReady(ctx, cc.Client, objs, timeout, err))
 	}
-	return d.transition(ctx, dep, StateVerifying, StateSucceeded, store.TransitionUpdate{
-		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true})
+	if err := d.transition(ctx, dep, StateVerifying, StateSucceeded, store.TransitionUpdate{
+		Detail: fmt.Sprintf("%d objects ready", len(objs)), Finished: true}); err != nil {
+		return err
+	}
+	if d.Succeeded != nil {
+		d.Succeeded(env.ID)
+	}
+	return nil
 }
 
 // render returns the deployment's objects: the stored ones when it has them

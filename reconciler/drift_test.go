@@ -28,11 +28,15 @@ func TestDriftDetectAndSelfHeal(t *testing.T) {
 	e := &store.Environment{AppID: a.ID, Name: "production", Namespace: ns, Replicas: &three}
 	must(t, f.s.CreateEnvironment(ctx, e))
 	cluster := localCluster(t)
-	d := &reconciler.Deployer{Store: f.s, Cluster: cluster}
+	var succeeded []int64
+	d := &reconciler.Deployer{Store: f.s, Cluster: cluster, Succeeded: func(id int64) { succeeded = append(succeeded, id) }}
 	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", Image: "v1", ManifestRaw: twoWorkloads}
 	must(t, f.s.CreateDeployment(ctx, dep, "test"))
 	must(t, d.Run(ctx, dep.ID))
 
+	if len(succeeded) != 1 || succeeded[0] != e.ID {
+		t.Errorf("Succeeded told %v, want environment %d once", succeeded, e.ID)
+	}
 	deployments := env.Clientset.AppsV1().Deployments(ns)
 	web, err := deployments.Get(ctx, "drifty-web", metav1.GetOptions{})
 	must(t, err)

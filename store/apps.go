@@ -138,10 +138,11 @@ func (s *Store) CreateApp(ctx context.Context, a *App) error {
 		}
 		err = q.QueryRowContext(ctx,
 			`INSERT INTO apps (org_id, project_id, slug, name, description, source_url, source_kind, scm_connection_id,
-				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at, trigger_mode)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at, trigger_mode, poll_interval_seconds)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 			a.OrgID, a.ProjectID, a.Slug, a.Name, a.Description, a.SourceURL, a.SourceKind, nullInt(a.SCMConnectionID),
-			a.DeployBranch, a.ManifestPath, a.Namespace, a.Status, a.StatusError, a.CreatedAt, a.UpdatedAt, a.TriggerMode).Scan(&a.ID)
+			a.DeployBranch, a.ManifestPath, a.Namespace, a.Status, a.StatusError, a.CreatedAt, a.UpdatedAt, a.TriggerMode,
+			int64(a.PollInterval/time.Second)).Scan(&a.ID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("app %q: slug taken: %w", a.Slug, ErrConflict)
 		}
@@ -347,4 +348,10 @@ func (s *Store) UpdateApp(ctx context.Context, a *App) error {
 	return s.updateApp(ctx, a.ID, "settings",
 		`name = $1, description = $2, deploy_branch = $3, manifest_path = $4, trigger_mode = $5, poll_interval_seconds = $6`,
 		a.Name, a.Description, a.DeployBranch, a.ManifestPath, a.TriggerMode, int64(a.PollInterval/time.Second))
+}
+
+// SetAppSource points an app at another clone URL of its repository (the
+// demo repository of astrolift dev moves with its server's port).
+func (s *Store) SetAppSource(ctx context.Context, id int64, sourceURL string) error {
+	return s.updateApp(ctx, id, "source", `source_url = $1`, sourceURL)
 }

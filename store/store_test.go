@@ -658,3 +658,29 @@ func TestEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestSetAppSource(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		_, _, a := seed(t, f.s, "web")
+		// CreateApp keeps the poll interval it is given.
+		p, _ := f.s.GetProjectByID(ctx, a.ProjectID)
+		fast := &store.App{OrgID: a.OrgID, ProjectID: p.ID, Slug: "fast", Name: "Fast", SourceURL: "https://x/y.git", PollInterval: 5 * time.Second}
+		if err := f.s.CreateApp(ctx, fast); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.s.GetApp(ctx, "fast"); got.PollInterval != 5*time.Second {
+			t.Errorf("poll interval after create = %s, want 5s", got.PollInterval)
+		}
+		if err := f.s.SetAppSource(ctx, a.ID, "http://127.0.0.1:9/shop.git"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.GetApp(ctx, "web")
+		if err != nil || got.SourceURL != "http://127.0.0.1:9/shop.git" {
+			t.Fatalf("GetApp = %+v, %v", got, err)
+		}
+		if err := f.s.SetAppSource(ctx, 9999, "x"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown app: %v, want ErrNotFound", err)
+		}
+	})
+}

@@ -68,12 +68,25 @@ func runDev(ctx context.Context, args []string) (retErr error) {
 	if err := registerLocalCluster(ctx, s, dataDir, env.Kubeconfig); err != nil {
 		return err
 	}
+	demo, err := startDemoGit(dataDir, demoGitListen, log)
+	if err != nil {
+		return err
+	}
+	defer demo.Close()
+	if err := seedDemoApp(ctx, s, demo.url); err != nil {
+		return err
+	}
 
 	return serve(ctx, c, s, env.Config, log, func(addr string) {
 		fmt.Fprintf(os.Stderr, "\nAstrolift is running at http://%s (readiness: http://%s/readyz)\n"+
-			"kubectl --kubeconfig %s get nodes\n\n", addr, addr, kubeconfig)
+			"kubectl --kubeconfig %s get nodes\n"+
+			"Demo app %q: git clone %s, edit astrolift.toml, push, and watch it deploy\n\n", addr, addr, kubeconfig, demoSlug, demo.url)
 	})
 }
+
+// demoGitListen is where astrolift dev serves the demo repository (any
+// free port when taken).
+const demoGitListen = "127.0.0.1:8081"
 
 // seedDev creates the default organization and project once.
 func seedDev(ctx context.Context, s *store.Store) error {

@@ -78,12 +78,14 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
 	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log, LeaseTTL: c.DeployLeaseTTL,
 		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For}}
+	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log}
+	runner.Deployer.Succeeded = drifts.Trigger
+	opts.Drift = drifts
 	poller.Queued = runner.Wake
 	opts.Deployments = runner
 	loopsCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
 	onboarder := &reconciler.Onboarder{Store: s, Cluster: clusters.For, Log: log}
-	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log}
 	live := &reconciler.LiveWatcher{Store: s, Cluster: clusters.For, SpecChanged: drifts.Trigger, Log: log}
 	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run} {
 		loops.Add(1)

@@ -11,7 +11,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"os"
 
 	"github.com/astrolift/astrolift/internal/gitserver"
@@ -21,12 +20,7 @@ func main() {
 	root := flag.String("root", ".", "directory of bare repositories")
 	listen := flag.String("listen", "127.0.0.1:0", "listen address")
 	flag.Parse()
-	backend := &cgi.Handler{
-		Path:   gitserver.BackendPath,
-		Dir:    *root,
-		Env:    []string{"GIT_PROJECT_ROOT=" + *root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + *root},
-		Stderr: os.Stderr,
-	}
+	backend := gitserver.Backend(*root, os.Stderr)
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)

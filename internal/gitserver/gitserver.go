@@ -3,6 +3,7 @@ package gitserver
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -56,17 +57,7 @@ func New(t testing.TB) *Server {
 		t.Fatalf("gitserver: no git-http-backend (install git): %v", err)
 	}
 	s := &Server{Root: t.TempDir()}
-	backend := &cgi.Handler{
-		Path: BackendPath,
-		Dir:  s.Root,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + s.Root,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"HOME=" + s.Root,
-		},
-		Stderr: logWriter{t}, // "Not a git repository", etc.: in the test's log
-	}
+	backend := Backend(s.Root, logWriter{t}) // "Not a git repository", etc.: in the test's log
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		if !s.authorized(r) {
@@ -84,6 +75,24 @@ func New(t testing.TB) *Server {
 	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// Backend serves the bare repositories under root over git's smart HTTP
+// protocol (git-http-backend through CGI), fetch and push (repositories
+// must set http.receivepack to accept pushes), with the backend's
+// standard error to stderr.
+func Backend(root string, stderr io.Writer) *cgi.Handler {
+	return &cgi.Handler{
+		Path: BackendPath,
+		Dir:  root,
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + root,
+			"GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1",
+			"HOME=" + root,
+		},
+		Stderr: stderr,
+	}
 }
 
 // logWriter sends git-http-backend's standard error to the test's log.
