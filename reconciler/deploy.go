@@ -55,6 +55,9 @@ type Deployer struct {
 	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
 	// VerifyInterval is how often readiness is polled (default 1 s).
 	VerifyInterval time.Duration
+	// ServiceAccountAnnotations go on the rendered ServiceAccount: the same
+	// map as Onboarder's, or a deploy removes what onboarding applied.
+	ServiceAccountAnnotations map[string]string
 }
 
 // Run executes one deployment from its current state to a final one. Each
@@ -197,7 +200,7 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 		}
 	}
 	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas})
+		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations})
 	if err != nil {
 		return nil, nil, err
 	}
