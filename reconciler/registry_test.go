@@ -61,8 +61,15 @@ func registryApp(t *testing.T, f *fixture) *store.App {
 // onboardAgain re-runs onboarding of the app from pending and returns it.
 func onboardAgain(t *testing.T, f *fixture, o *reconciler.Onboarder, a *store.App) *store.App {
 	t.Helper()
+	return onboardFrom(t, f, o, a, "pending")
+}
+
+// onboardFrom sets the app's status (provisioning: as a crash mid-way
+// leaves it) and runs an onboarding scan.
+func onboardFrom(t *testing.T, f *fixture, o *reconciler.Onboarder, a *store.App, status string) *store.App {
+	t.Helper()
 	ctx := context.Background()
-	must(t, f.s.SetAppStatus(ctx, a.ID, "pending", ""))
+	must(t, f.s.SetAppStatus(ctx, a.ID, status, ""))
 	must(t, o.Scan(ctx))
 	got, err := f.s.GetApp(ctx, a.Slug)
 	must(t, err)
@@ -143,9 +150,10 @@ func TestOnboardingRegistry(t *testing.T) {
 		t.Errorf("unreachable registry: %+v", got.Registry)
 	}
 
-	// Back to the working registry: re-running onboarding finishes the job.
+	// Back to the working registry: re-running onboarding from where a
+	// crash leaves it (provisioning) finishes the job.
 	o.Registry = reg
-	got = onboardAgain(t, f, o, a)
+	got = onboardFrom(t, f, o, a, "provisioning")
 	if got.Status != "ready" || got.StatusError != "" || got.Registry != (store.Registry{Repository: repo, Status: "2 tags"}) {
 		t.Fatalf("re-run: %s %q %+v", got.Status, got.StatusError, got.Registry)
 	}
