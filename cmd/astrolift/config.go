@@ -147,7 +147,8 @@ func (a *annotationsFlag) Set(s string) error {
 }
 
 // parseAnnotations reads k=v,k2=v2 (values cannot hold commas). Keys must be
-// valid Kubernetes annotation keys ([prefix/]name, case-insensitive).
+// valid Kubernetes annotation keys ([prefix/]name, case-insensitive; the
+// rule of apimachinery's ValidateAnnotations).
 func parseAnnotations(s string) (map[string]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -162,7 +163,7 @@ func parseAnnotations(s string) (map[string]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("%q: want key=value", kv)
 		}
-		if msgs := content.IsQualifiedName(strings.ToLower(k)); len(msgs) > 0 {
+		if msgs := content.IsLabelKey(strings.ToLower(k)); len(msgs) > 0 {
 			return nil, fmt.Errorf("key %q: %s", k, strings.Join(msgs, "; "))
 		}
 		if _, dup := m[k]; dup {

@@ -49,7 +49,9 @@ func TestServiceAccountAnnotationsFlag(t *testing.T) {
 func TestRegistryFlags(t *testing.T) {
 	for _, v := range []string{"ASTROLIFT_REGISTRY", "ASTROLIFT_REGISTRY_INSECURE"} {
 		t.Setenv(v, "") // restored after the test
-		os.Unsetenv(v)
+		if err := os.Unsetenv(v); err != nil {
+			t.Fatal(err)
+		}
 	}
 	c, _, err := parseFlags("serve", nil)
 	if err != nil || c.registry != nil {
