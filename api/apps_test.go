@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/astrolift/astrolift/store"
 )
 
 func TestAppSlugRules(t *testing.T) {
@@ -218,5 +220,30 @@ func TestAppPollInterval(t *testing.T) {
 	}
 	if a, _ := h.s.GetApp(t.Context(), "shop"); a.PollInterval != time.Minute {
 		t.Errorf("stored interval %s", a.PollInterval)
+	}
+}
+
+// The app shows the image repository onboarding recorded and its status.
+func TestAppRegistryFields(t *testing.T) {
+	h := newHarness(t)
+	tok := h.user("dev@acme.test", "app.developer")
+	var app struct {
+		Repository *string `json:"registry_repository"`
+		Status     *string `json:"registry_status"`
+	}
+	res := h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop", token: tok})
+	res.decode(t, &app)
+	if res.Code != http.StatusOK || app.Repository == nil || *app.Repository != "" || app.Status == nil || *app.Status != "" {
+		t.Fatalf("before onboarding: %d %s", res.Code, res.body)
+	}
+	must(t, h.s.SetAppRegistry(t.Context(), h.app.ID, store.Registry{Repository: "registry.example.com/acme/shop", Status: "2 tags"}))
+	res = h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop", token: tok})
+	res.decode(t, &app)
+	if *app.Repository != "registry.example.com/acme/shop" || *app.Status != "2 tags" {
+		t.Errorf("app: %s", res.body)
+	}
+	res = h.do(request{method: http.MethodGet, path: "/api/v1/apps", token: tok})
+	if !strings.Contains(string(res.body), `"registry_repository":"registry.example.com/acme/shop","registry_status":"2 tags"`) {
+		t.Errorf("list: %s", res.body)
 	}
 }

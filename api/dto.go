@@ -40,29 +40,35 @@ type projectDTO struct {
 }
 
 type appDTO struct {
-	ID           int64      `json:"id"`
-	Slug         string     `json:"slug"`
-	Name         string     `json:"name"`
-	Description  string     `json:"description"`
-	Project      string     `json:"project"`
-	SourceURL    string     `json:"source_url"`
-	SourceKind   string     `json:"source_kind"`
-	DeployBranch string     `json:"deploy_branch"`
-	ManifestPath string     `json:"manifest_path"`
-	TriggerMode  string     `json:"trigger_mode"`
-	PollInterval int        `json:"poll_interval_seconds"` // 0: the server's default
-	Namespace    string     `json:"namespace"`
-	Status       string     `json:"status"`
-	StatusError  string     `json:"status_error,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	DeletedAt    *time.Time `json:"deleted_at,omitempty"`
+	ID           int64  `json:"id"`
+	Slug         string `json:"slug"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	Project      string `json:"project"`
+	SourceURL    string `json:"source_url"`
+	SourceKind   string `json:"source_kind"`
+	DeployBranch string `json:"deploy_branch"`
+	ManifestPath string `json:"manifest_path"`
+	TriggerMode  string `json:"trigger_mode"`
+	PollInterval int    `json:"poll_interval_seconds"` // 0: the server's default
+	Namespace    string `json:"namespace"`
+	Status       string `json:"status"`
+	StatusError  string `json:"status_error,omitempty"`
+	// The app's image repository (<registry>/<org>/<app>) and what
+	// onboarding found there ("no image pushed yet", "N tags"); empty
+	// without a registry.
+	RegistryRepository string     `json:"registry_repository"`
+	RegistryStatus     string     `json:"registry_status"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	DeletedAt          *time.Time `json:"deleted_at,omitempty"`
 }
 
 func newAppDTO(a *store.App, project string) appDTO {
 	return appDTO{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Project: project,
 		SourceURL: a.SourceURL, SourceKind: a.SourceKind, DeployBranch: a.DeployBranch, ManifestPath: a.ManifestPath,
 		TriggerMode: a.TriggerMode, PollInterval: int(a.PollInterval.Seconds()), Namespace: a.Namespace, Status: a.Status, StatusError: a.StatusError,
+		RegistryRepository: a.Registry.Repository, RegistryStatus: a.Registry.Status,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, DeletedAt: a.DeletedAt}
 }
 

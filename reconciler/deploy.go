@@ -58,6 +58,9 @@ type Deployer struct {
 	// Succeeded, if set, is told the environment of each deployment that
 	// succeeded (the drift checker's Trigger: a fresh baseline at once).
 	Succeeded func(envID int64)
+	// ServiceAccountAnnotations go on the rendered ServiceAccount: the same
+	// map as Onboarder's, or a deploy removes what onboarding applied.
+	ServiceAccountAnnotations map[string]string
 }
 
 // Run executes one deployment from its current state to a final one. Each
@@ -206,13 +209,14 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 		}
 	}
 	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas})
+		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations})
 	if err != nil {
 		return nil, nil, err
 	}
 	namespace := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": env.Namespace, "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app.Slug}},
+		"metadata": map[string]any{"name": env.Namespace, "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app.Slug,
+			render.LabelEnvironment: env.Name}}, // the labels onboarding applies, or a deploy would remove them
 	}}
 	return append([]*unstructured.Unstructured{namespace}, objs...), m, nil
 }

@@ -26,7 +26,11 @@ const (
 // namespace and the ServiceAccount the workloads run as (workload identity,
 // with ServiceAccountAnnotations for cloud IAM). An app without
 // environments gets "production" on the cluster named DefaultCluster when
-// that cluster exists. Applying is server-side and idempotent, so an
+// that cluster exists. With a Registry, the app's image repository
+// (<registry>/<org slug>/<app slug>) is recorded on the app with what the
+// registry holds there ("no image pushed yet", "N tags"); a registry that
+// cannot be read fails the onboarding with the reason. Applying is
+// server-side and idempotent and the registry check only reads, so an
 // interrupted onboarding simply runs again.
 type Onboarder struct {
 	Store    *store.Store
@@ -34,9 +38,14 @@ type Onboarder struct {
 	Interval time.Duration // between scans; default 2 s
 	// DefaultCluster names the cluster of the default environment
 	// (default "local").
-	DefaultCluster            string
+	DefaultCluster string
+	// ServiceAccountAnnotations go on every environment's ServiceAccount
+	// (cloud IAM). The Deployer applies the same ServiceAccount with the
+	// same field manager, so it must carry the same map.
 	ServiceAccountAnnotations map[string]string
-	Log                       *slog.Logger
+	// Registry, when set, is where the apps' images live.
+	Registry *Registry
+	Log      *slog.Logger
 }
 
 // Run scans for apps to onboard until ctx ends.
@@ -141,7 +150,33 @@ func (o *Onboarder) provision(ctx context.Context, a *store.App) error {
 			return fmt.Errorf("environment %s: %w", e.Name, err)
 		}
 	}
-	return nil
+	return o.checkRegistry(ctx, a)
+}
+
+// checkRegistry records the app's image repository and what the registry
+// holds there. Without a registry nothing is recorded.
+func (o *Onboarder) checkRegistry(ctx context.Context, a *store.App) error {
+	if o.Registry == nil {
+		return nil
+	}
+	org, err := o.Store.GetOrganizationByID(ctx, a.OrgID)
+	if err != nil {
+		return err
+	}
+	reg := store.Registry{Repository: o.Registry.Repository(org.Slug, a.Slug)}
+	status, checkErr := o.Registry.Check(ctx, org.Slug, a.Slug)
+	if checkErr != nil {
+		reg.Status = "error: " + checkErr.Error()
+	} else {
+		reg.Status = status
+	}
+	if err := o.Store.SetAppRegistry(ctx, a.ID, reg); err != nil {
+		return err
+	}
+	if checkErr == nil && a.Registry != reg {
+		o.event(ctx, a, "app.registry", reg.Repository+": "+reg.Status)
+	}
+	return checkErr
 }
 
 func (o *Onboarder) event(ctx context.Context, a *store.App, kind, msg string) {

@@ -26,6 +26,9 @@ type App struct {
 	PollInterval    time.Duration // 0: the poller's default
 	Status          string        // onboarding state, owned by the reconciler
 	StatusError     string
+	// Registry: the app's image repository and what onboarding last found
+	// there; empty when no registry is configured.
+	Registry Registry
 
 	// Snapshot: the manifest the platform deploys from.
 	Manifest Snapshot
@@ -57,6 +60,13 @@ type Draft struct {
 	PRNumber   int64
 }
 
+// Registry is an app's image repository (<registry>/<org>/<app>) and the
+// result of onboarding's last check of it ("no image pushed yet", "3 tags").
+type Registry struct {
+	Repository string
+	Status     string
+}
+
 // RepoHead is what the poller last saw on the deploy branch.
 type RepoHead struct {
 	Commit    string
@@ -70,7 +80,8 @@ const appColumns = `id, org_id, project_id, slug, name, description, source_url,
 	manifest_raw, manifest_commit, manifest_blob, manifest_synced_at,
 	manifest_raw_staged, staged_base_blob, staged_by, staged_at, staged_pr_url, staged_pr_number,
 	repo_head_commit, repo_manifest_blob, repo_checked_at, repo_error,
-	created_at, updated_at, deleted_at, trigger_mode, poll_interval_seconds`
+	created_at, updated_at, deleted_at, trigger_mode, poll_interval_seconds,
+	registry_repository, registry_status`
 
 func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 	a := &App{}
@@ -86,7 +97,8 @@ func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 		&a.Manifest.Raw, &a.Manifest.Commit, &a.Manifest.BlobID, &synced,
 		&staged, &stagedBase, &stagedBy, &stagedAt, &prURL, &prNumber,
 		&a.Repo.Commit, &a.Repo.BlobID, &checked, &a.Repo.Error,
-		&a.CreatedAt, &a.UpdatedAt, &deleted, &a.TriggerMode, &pollSeconds)
+		&a.CreatedAt, &a.UpdatedAt, &deleted, &a.TriggerMode, &pollSeconds,
+		&a.Registry.Repository, &a.Registry.Status)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +278,12 @@ func (s *Store) updateApp(ctx context.Context, id int64, what, set string, args 
 // SetAppStatus records the app's onboarding state and its error ("" when none).
 func (s *Store) SetAppStatus(ctx context.Context, id int64, status, statusErr string) error {
 	return s.updateApp(ctx, id, "set status", `status = $1, status_error = $2`, status, statusErr)
+}
+
+// SetAppRegistry records the app's image repository and the status of its
+// last check.
+func (s *Store) SetAppRegistry(ctx context.Context, id int64, r Registry) error {
+	return s.updateApp(ctx, id, "set registry", `registry_repository = $1, registry_status = $2`, r.Repository, r.Status)
 }
 
 // SetAppNamespace records the app's base namespace.

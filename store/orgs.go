@@ -73,6 +73,18 @@ func (s *Store) GetOrganization(ctx context.Context, slug string) (*Organization
 	return o, nil
 }
 
+// GetOrganizationByID returns the live organization with id.
+func (s *Store) GetOrganizationByID(ctx context.Context, id int64) (*Organization, error) {
+	o := &Organization{}
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id, slug, name, created_at FROM organizations WHERE id = $1 AND deleted_at IS NULL`, id).
+		Scan(&o.ID, &o.Slug, &o.Name, &o.CreatedAt)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("organization %d", id))
+	}
+	return o, nil
+}
+
 // CreateUser inserts a user; emails are unique (case-insensitive) among
 // live users.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {

@@ -684,3 +684,45 @@ func TestSetAppSource(t *testing.T) {
 		}
 	})
 }
+
+// Onboarding records the app's image repository and what it found there;
+// other updates keep them, and a new check replaces them.
+func TestAppRegistry(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		org, _, a := seed(t, f.s, "web")
+		if got, _ := f.s.GetApp(ctx, "web"); got.Registry != (store.Registry{}) {
+			t.Errorf("new app registry = %+v, want empty", got.Registry)
+		}
+		want := store.Registry{Repository: "registry.example.com/acme/web", Status: "no image pushed yet"}
+		if err := f.s.SetAppRegistry(ctx, a.ID, want); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.SetAppStatus(ctx, a.ID, "ready", ""); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.GetApp(ctx, "web")
+		if err != nil || got.Registry != want || got.Status != "ready" {
+			t.Fatalf("GetApp = %+v, %v", got, err)
+		}
+		if byID, _ := f.s.GetAppByID(ctx, a.ID); byID.Registry != want {
+			t.Errorf("GetAppByID registry = %+v", byID.Registry)
+		}
+		want.Status = "3 tags"
+		if err := f.s.SetAppRegistry(ctx, a.ID, want); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := f.s.ListApps(ctx, store.AppFilter{OrgID: org.ID}); len(list) != 1 || list[0].Registry != want {
+			t.Errorf("ListApps registry = %+v", list[0].Registry)
+		}
+		if err := f.s.SetAppRegistry(ctx, 99999, want); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("registry of a missing app: %v", err)
+		}
+		if o, err := f.s.GetOrganizationByID(ctx, org.ID); err != nil || o.Slug != "acme" {
+			t.Errorf("GetOrganizationByID = %+v, %v", o, err)
+		}
+		if _, err := f.s.GetOrganizationByID(ctx, 99999); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing organization: %v", err)
+		}
+	})
+}

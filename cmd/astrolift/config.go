@@ -9,9 +9,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/validate/content"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+
+	"github.com/astrolift/astrolift/reconciler"
 )
 
 // config is what serve, dev and migrate read from flags and ASTROLIFT_* env.
@@ -31,6 +37,15 @@ type config struct {
 	// DeployLeaseTTL is how long a running deployment's lease lasts without
 	// renewal: after a replica dies, another resumes its deployment then.
 	DeployLeaseTTL time.Duration
+	// ServiceAccountAnnotations go on every app's workload-identity
+	// ServiceAccount (cloud IAM), from onboarding and from every deploy.
+	ServiceAccountAnnotations map[string]string
+	// Registry is the platform registry HOST[/PATH] ("" for none);
+	// RegistryInsecure talks plain HTTP to it. parseFlags validates it
+	// into registry.
+	Registry         string
+	RegistryInsecure bool
+	registry         *reconciler.Registry
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -88,7 +103,78 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	}
 	fs.DurationVar(&c.DeployLeaseTTL, "deploy-lease-ttl", leaseTTL, "how long a dead replica's deployment waits before another replica resumes it ($ASTROLIFT_DEPLOY_LEASE_TTL)")
 	fs.DurationVar(&c.DriftInterval, "drift-interval", driftEvery, "how often each deployed environment is compared with its cluster ($ASTROLIFT_DRIFT_INTERVAL)")
+	ann, err := parseAnnotations(envString("service-account-annotations", ""))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envName("service-account-annotations"), err)
+	}
+	c.ServiceAccountAnnotations = ann
+	fs.Var((*annotationsFlag)(&c.ServiceAccountAnnotations), "service-account-annotations",
+		"k=v,k2=v2: annotations of every app's ServiceAccount, for cloud IAM ($ASTROLIFT_SERVICE_ACCOUNT_ANNOTATIONS)")
+	registryInsecure, err := envBool("registry-insecure", false)
+	if err != nil {
+		return nil, err
+	}
+	fs.StringVar(&c.Registry, "registry", envString("registry", ""), "HOST[/PATH] of the container registry: an app's images go to <registry>/<org>/<app> ($ASTROLIFT_REGISTRY)")
+	fs.BoolVar(&c.RegistryInsecure, "registry-insecure", registryInsecure, "talk plain HTTP to the registry, for a local one ($ASTROLIFT_REGISTRY_INSECURE)")
 	return fs, nil
+}
+
+// annotationsFlag is a k=v,k2=v2 flag; each use replaces the whole set.
+type annotationsFlag map[string]string
+
+func (a *annotationsFlag) String() string {
+	if a == nil {
+		return ""
+	}
+	keys := make([]string, 0, len(*a))
+	for k := range *a {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + (*a)[k]
+	}
+	return strings.Join(keys, ",")
+}
+
+func (a *annotationsFlag) Set(s string) error {
+	m, err := parseAnnotations(s)
+	if err != nil {
+		return err
+	}
+	*a = m
+	return nil
+}
+
+// parseAnnotations reads k=v,k2=v2 (values cannot hold commas). Keys must be
+// valid Kubernetes annotation keys ([prefix/]name, case-insensitive; the
+// rule of apimachinery's ValidateAnnotations).
+func parseAnnotations(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok {
+			return nil, fmt.Errorf("%q: want key=value", kv)
+		}
+		if msgs := content.IsLabelKey(strings.ToLower(k)); len(msgs) > 0 {
+			return nil, fmt.Errorf("key %q: %s", k, strings.Join(msgs, "; "))
+		}
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("key %q given twice", k)
+		}
+		m[k] = v
+	}
+	if err := apivalidation.ValidateAnnotationsSize(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // parseFlags parses a subcommand's flags and builds its logger.
@@ -100,6 +186,11 @@ func parseFlags(cmd string, args []string) (config, *slog.Logger, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
+	}
+	if c.Registry != "" {
+		if c.registry, err = reconciler.ParseRegistry(c.Registry, c.RegistryInsecure); err != nil {
+			return c, nil, fmt.Errorf("--registry %q: %w", c.Registry, err)
+		}
 	}
 	log, err := c.logger(os.Stderr)
 	return c, log, err

@@ -77,7 +77,7 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	}
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
 	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log, LeaseTTL: c.DeployLeaseTTL,
-		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For}}
+		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For, ServiceAccountAnnotations: c.ServiceAccountAnnotations}}
 	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log}
 	runner.Deployer.Succeeded = drifts.Trigger
 	opts.Drift = drifts
@@ -85,7 +85,13 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	opts.Deployments = runner
 	loopsCtx, stopLoops := context.WithCancel(ctx)
 	var loops sync.WaitGroup
-	onboarder := &reconciler.Onboarder{Store: s, Cluster: clusters.For, Log: log}
+	// Onboarding and the deployer apply the same ServiceAccount with the same
+	// field manager: both get the same annotations, or a deploy removes them.
+	onboarder := &reconciler.Onboarder{Store: s, Cluster: clusters.For, Log: log,
+		ServiceAccountAnnotations: c.ServiceAccountAnnotations, Registry: c.registry}
+	if c.registry != nil {
+		log.Info("registry configured", "registry", c.registry.Host, "insecure", c.registry.Insecure)
+	}
 	live := &reconciler.LiveWatcher{Store: s, Cluster: clusters.For, SpecChanged: drifts.Trigger, Log: log}
 	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run} {
 		loops.Add(1)
