@@ -215,7 +215,7 @@ func owners(obj *unstructured.Unstructured, ptr, applier string) []Manager {
 			continue
 		}
 		var set map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &set); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &set); err != nil {
 			continue
 		}
 		if !ownsPath(obj.Object, set, ptr) {

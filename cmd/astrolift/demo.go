@@ -63,7 +63,7 @@ func createDemoRepo(root, repo string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }()
 	err = fs.WalkDir(examples.Shop, "shop", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -72,7 +72,7 @@ func runDev(ctx context.Context, args []string) (retErr error) {
 	if err != nil {
 		return err
 	}
-	defer demo.Close()
+	defer func() { _ = demo.Close() }()
 	if err := seedDemoApp(ctx, s, demo.url); err != nil {
 		return err
 	}
