@@ -265,6 +265,8 @@ type deploymentDetailDTO struct {
 	Duration    string          `json:"duration,omitempty"` // finished − created, queueing included
 	Rendered    string          `json:"rendered,omitempty"`
 	Lifecycle   []transitionDTO `json:"lifecycle,omitempty"`
+	// Events are the deployment's events, oldest first (detail only).
+	Events []eventDTO `json:"events,omitempty"`
 }
 
 type transitionDTO struct {
@@ -337,6 +339,11 @@ func (a *API) deploymentDetail(ctx context.Context, d *store.Deployment, app *st
 	}
 	if full {
 		out.Rendered = maskRendered(d.Rendered)
+		if evs, err := a.store.ListEvents(ctx, store.EventFilter{AppID: app.ID, DeploymentID: d.ID, AfterID: -1, Limit: 500}); err == nil {
+			for _, e := range evs {
+				out.Events = append(out.Events, newEventDTO(e, app.Slug))
+			}
+		}
 		if ts, err := a.store.ListTransitions(ctx, d.ID); err == nil {
 			for _, t := range ts {
 				out.Lifecycle = append(out.Lifecycle, transitionDTO{From: t.From, To: t.To, Detail: t.Detail, At: t.At})

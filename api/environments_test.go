@@ -101,7 +101,8 @@ func TestEnvironmentSettingsAndDrift(t *testing.T) {
 	}
 }
 
-// A deployment's stored objects are shown with Secret values masked.
+// A deployment's detail shows its stored objects with Secret values
+// masked, and its own events.
 func TestDeploymentDetailMasksSecrets(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -110,7 +111,19 @@ func TestDeploymentDetailMasksSecrets(t *testing.T) {
 		"---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: shop\n  namespace: shop-staging\n"
 	d := &store.Deployment{AppID: h.app.ID, EnvironmentID: h.env.ID, Trigger: "manual", Status: "succeeded", Rendered: rendered}
 	must(t, h.s.CreateDeployment(ctx, d, "test"))
+	must(t, h.s.AppendEvent(ctx, &store.Event{OrgID: h.org.ID, AppID: h.app.ID, DeploymentID: d.ID, Kind: "deployment.succeeded", Message: "mine"}))
+	must(t, h.s.AppendEvent(ctx, &store.Event{OrgID: h.org.ID, AppID: h.app.ID, Kind: "app.status", Message: "not mine"}))
 	r := h.do(request{method: http.MethodGet, path: fmt.Sprintf("/api/v1/deployments/%d", d.ID), token: tok})
+	var detail struct {
+		Events []struct {
+			Kind    string `json:"kind"`
+			Message string `json:"message"`
+		} `json:"events"`
+	}
+	r.decode(t, &detail)
+	if len(detail.Events) != 1 || detail.Events[0].Message != "mine" {
+		t.Errorf("deployment events %+v, want only the deployment's own", detail.Events)
+	}
 	if r.Code != 200 || strings.Contains(string(r.body), "c2stbGl2ZS1zZWNyZXQ=") || !strings.Contains(string(r.body), "STRIPE_KEY: '********'") ||
 		!strings.Contains(string(r.body), "kind: ServiceAccount") {
 		t.Errorf("deployment detail: %d %s", r.Code, r.body)

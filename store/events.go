@@ -76,9 +76,10 @@ func (s *Store) AppendEvent(ctx context.Context, e *Event) error {
 
 // EventFilter narrows ListEvents. Zero fields match everything.
 type EventFilter struct {
-	OrgID int64
-	AppID int64
-	Kind  string
+	OrgID        int64
+	AppID        int64
+	DeploymentID int64
+	Kind         string
 	// BeforeID is the pagination cursor of the feed: only events with
 	// id < BeforeID.
 	BeforeID int64
@@ -107,6 +108,9 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
 	}
 	if f.AppID != 0 {
 		where = append(where, "app_id = "+arg(f.AppID))
+	}
+	if f.DeploymentID != 0 {
+		where = append(where, "deployment_id = "+arg(f.DeploymentID))
 	}
 	if f.Kind != "" {
 		where = append(where, "kind = "+arg(f.Kind))
