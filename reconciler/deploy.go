@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
@@ -55,6 +56,10 @@ type Deployer struct {
 	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
 	// VerifyInterval is how often readiness is polled (default 1 s).
 	VerifyInterval time.Duration
+	// ApplySlots, if set, bounds deployments rendering and applying at
+	// once; a deployment gives its slot back before verifying (waiting for
+	// readiness costs little), so a slow rollout does not hold up others.
+	ApplySlots chan struct{}
 	// Succeeded, if set, is told the environment of each deployment that
 	// succeeded (the drift checker's Trigger: a fresh baseline at once).
 	Succeeded func(envID int64)
@@ -107,6 +112,17 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		objs []*unstructured.Unstructured
 		m    *render.Manifest
 	)
+	release := func() {}
+	if d.ApplySlots != nil && dep.Status != StateVerifying {
+		select {
+		case d.ApplySlots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		var once sync.Once
+		release = func() { once.Do(func() { <-d.ApplySlots }) }
+		defer release()
+	}
 	switch dep.Status {
 	case StateRendering:
 		objs, m, err = d.render(ctx, dep, app, env)
@@ -163,13 +179,15 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		}
 	}
 
-	// Verifying.
+	// Verifying: the workloads' rollouts (the other kinds are ready once
+	// applied).
+	release()
 	interval := d.VerifyInterval
 	if interval <= 0 {
 		interval = time.Second
 	}
 	timeout := m.Environment(env.Name).DeployTimeout()
-	set := object.UnstructuredSetToObjMetadataSet(objs)
+	set := object.UnstructuredSetToObjMetadataSet(rollouts(objs))
 	if err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: interval, Timeout: timeout, FailFast: true}); err != nil {
 		return d.fail(ctx, dep, StateVerifying, notReady(ctx, cc.Client, objs, timeout, err))
 	}
@@ -219,6 +237,18 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 			render.LabelEnvironment: env.Name}}, // the labels onboarding applies, or a deploy would remove them
 	}}
 	return append([]*unstructured.Unstructured{namespace}, objs...), m, nil
+}
+
+// rollouts are the objects whose readiness takes a rollout.
+func rollouts(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Deployment", "StatefulSet", "DaemonSet", "Job", "ReplicaSet", "PersistentVolumeClaim":
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func yamlText(objs []*unstructured.Unstructured) (string, error) {

@@ -81,5 +81,6 @@ func benchmarkDeploy(b *testing.B, n int) {
 	b.ReportMetric(elapsed.Seconds(), "s-total")
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "apps/s")
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	b.ReportMetric(rssMiB(), "rss-MiB") // at the end of the run (Go's heap is not returned at once)
 	_ = ids
 }

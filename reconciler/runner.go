@@ -27,8 +27,11 @@ type DeployRunner struct {
 	// deployment (default 1 min, renewed every third of it).
 	Interval time.Duration
 	LeaseTTL time.Duration
-	// Concurrency bounds deployments running at once (default 10).
+	// Concurrency bounds deployments rendering and applying at once
+	// (default 10; the Deployer's ApplySlots); MaxInFlight bounds those
+	// running at all, verifying included (default 10 × Concurrency).
 	Concurrency int
+	MaxInFlight int
 	Log         *slog.Logger
 
 	mu      sync.Mutex
@@ -56,7 +59,13 @@ func (r *DeployRunner) defaults() {
 	if r.Concurrency <= 0 {
 		r.Concurrency = 10
 	}
-	r.slots = make(chan struct{}, r.Concurrency)
+	if r.MaxInFlight <= 0 {
+		r.MaxInFlight = 10 * r.Concurrency
+	}
+	if r.Deployer.ApplySlots == nil {
+		r.Deployer.ApplySlots = make(chan struct{}, r.Concurrency)
+	}
+	r.slots = make(chan struct{}, r.MaxInFlight)
 	r.running = map[int64]bool{}
 	r.wake = make(chan struct{}, 1)
 }
@@ -95,14 +104,21 @@ func (r *DeployRunner) Run(ctx context.Context) error {
 // one when nothing else is in flight there.
 func (r *DeployRunner) Scan(ctx context.Context) error {
 	r.defaults()
-	deps, err := r.Store.ListDeployments(ctx, store.DeploymentFilter{Statuses: append([]string{StatePending, StateAwaitingApproval}, inFlight...), Limit: 500})
+	deps, err := r.Store.QueuedDeployments(ctx, append([]string{StatePending, StateAwaitingApproval}, inFlight...), 500)
 	if err != nil {
 		return err
 	}
 	busy := map[int64]bool{}
-	// Oldest first: ListDeployments is newest first.
-	for i := len(deps) - 1; i >= 0; i-- {
-		d := deps[i]
+	// stillIs tells whether d is still in the status it was listed with,
+	// once its lease is held: this runner may have finished it since.
+	stillIs := func(d *store.QueuedDeployment) (bool, error) {
+		st, err := r.Store.DeploymentStatus(ctx, d.ID)
+		if err != nil || st == d.Status {
+			return err == nil, err
+		}
+		return false, r.Store.ReleaseLease(ctx, leaseName(d.ID), r.Holder)
+	}
+	for _, d := range deps { // oldest first
 		if d.Status == StatePending || d.Status == StateAwaitingApproval {
 			continue
 		}
@@ -119,6 +135,13 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 		}
 		if !ok {
 			continue // its replica is alive
+		}
+		if same, err := stillIs(d); err != nil || !same {
+			if err != nil {
+				return err
+			}
+			busy[d.EnvironmentID] = false // it ended meanwhile
+			continue
 		}
 		// The replica running it is gone: resume it from its last
 		// completed step, unless it was resumed MaxResumes times already
@@ -145,8 +168,7 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 		_ = r.Store.ReleaseLease(ctx, leaseName(d.ID), r.Holder)
 		busy[d.EnvironmentID] = false
 	}
-	for i := len(deps) - 1; i >= 0; i-- {
-		d := deps[i]
+	for _, d := range deps {
 		if d.Status != StatePending && d.Status != StateAwaitingApproval || busy[d.EnvironmentID] {
 			continue
 		}
@@ -176,6 +198,13 @@ func (r *DeployRunner) Scan(ctx context.Context) error {
 				return err
 			}
 			continue // another replica has it
+		}
+		if same, err := stillIs(d); err != nil || !same {
+			<-r.slots
+			if err != nil {
+				return err
+			}
+			continue // started and ended meanwhile, here or elsewhere
 		}
 		r.start(ctx, d.ID)
 	}
@@ -243,7 +272,7 @@ func (r *DeployRunner) start(ctx context.Context, id int64) {
 }
 
 // approved reports whether a deployment waiting for approval has enough.
-func (r *DeployRunner) approved(ctx context.Context, d *store.Deployment) (bool, error) {
+func (r *DeployRunner) approved(ctx context.Context, d *store.QueuedDeployment) (bool, error) {
 	env, err := r.Deployer.environment(ctx, d.AppID, d.EnvironmentID)
 	if err != nil {
 		return false, err

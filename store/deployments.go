@@ -259,3 +259,50 @@ func (s *Store) Approvals(ctx context.Context, deploymentID int64) (int, error) 
 	}
 	return n, nil
 }
+
+// QueuedDeployment is what the deploy runner needs to schedule a
+// deployment: no manifest, no rendered objects.
+type QueuedDeployment struct {
+	ID            int64
+	AppID         int64
+	EnvironmentID int64
+	Status        string
+}
+
+// QueuedDeployments returns the deployments in the given statuses, oldest
+// first, at most limit (default 50, at most 500), reading only the columns
+// a scheduler needs: the runner scans them on every wake.
+func (s *Store) QueuedDeployments(ctx context.Context, statuses []string, limit int) ([]*QueuedDeployment, error) {
+	if len(statuses) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(statuses))
+	ph := make([]string, len(statuses))
+	for i, st := range statuses {
+		args[i], ph[i] = st, fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, app_id, environment_id, status FROM deployments WHERE status IN (`+
+		strings.Join(ph, ", ")+fmt.Sprintf(`) ORDER BY id LIMIT %d`, clampLimit(limit)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("queued deployments: %w", err)
+	}
+	defer rows.Close()
+	var out []*QueuedDeployment
+	for rows.Next() {
+		d := &QueuedDeployment{}
+		if err := rows.Scan(&d.ID, &d.AppID, &d.EnvironmentID, &d.Status); err != nil {
+			return nil, fmt.Errorf("queued deployments: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeploymentStatus returns a deployment's current status.
+func (s *Store) DeploymentStatus(ctx context.Context, id int64) (string, error) {
+	var st string
+	if err := s.db.QueryRowContext(ctx, `SELECT status FROM deployments WHERE id = $1`, id).Scan(&st); err != nil {
+		return "", notFound(err, fmt.Sprintf("deployment %d", id))
+	}
+	return st, nil
+}
