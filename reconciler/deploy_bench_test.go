@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -31,6 +34,22 @@ func BenchmarkDeployApps(b *testing.B) {
 	}
 }
 
+// benchConcurrency is the runner's apply concurrency: 10 (as Flux's
+// anchor), or $ASTROLIFT_BENCH_CONCURRENCY.
+func benchConcurrency() int {
+	if n, err := strconv.Atoi(os.Getenv("ASTROLIFT_BENCH_CONCURRENCY")); err == nil && n > 0 {
+		return n
+	}
+	return 10
+}
+
+// benchInFlight bounds deployments in flight (the runner's default, or
+// $ASTROLIFT_BENCH_INFLIGHT).
+func benchInFlight() int {
+	n, _ := strconv.Atoi(os.Getenv("ASTROLIFT_BENCH_INFLIGHT"))
+	return n
+}
+
 func benchmarkDeploy(b *testing.B, n int) {
 	ctx := context.Background()
 	s, err := store.Open(ctx, filepath.Join(b.TempDir(), "a.db"), store.Options{})
@@ -54,7 +73,7 @@ func benchmarkDeploy(b *testing.B, n int) {
 		ids = append(ids, d.ID)
 	}
 	r := &reconciler.DeployRunner{Deployer: &reconciler.Deployer{Store: s, Cluster: localClusterB(b)},
-		Store: s, Holder: "bench", Interval: 100 * time.Millisecond, Concurrency: 10}
+		Store: s, Holder: "bench", Interval: 100 * time.Millisecond, Concurrency: benchConcurrency(), MaxInFlight: benchInFlight()}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	cpu0, start := cpuTime(), time.Now()
@@ -76,11 +95,31 @@ func benchmarkDeploy(b *testing.B, n int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	var applying []time.Duration // rendering → verifying, per deployment
+	var lastApplied time.Time
+	for _, id := range ids {
+		ts, err := s.ListTransitions(ctx, id)
+		must2(b, err)
+		var from time.Time
+		for _, tr := range ts {
+			switch tr.To {
+			case "rendering":
+				from = tr.At
+			case "verifying":
+				applying = append(applying, tr.At.Sub(from))
+				if tr.At.After(lastApplied) {
+					lastApplied = tr.At
+				}
+			}
+		}
+	}
+	slices.Sort(applying)
+	b.ReportMetric(lastApplied.Sub(start).Seconds(), "s-applied")
+	b.ReportMetric(float64(applying[len(applying)/2].Milliseconds()), "apply-p50-ms")
 	cancel()
 	<-done
 	b.ReportMetric(elapsed.Seconds(), "s-total")
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "apps/s")
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
 	b.ReportMetric(rssMiB(), "rss-MiB") // at the end of the run (Go's heap is not returned at once)
-	_ = ids
 }
