@@ -237,3 +237,19 @@ spec:
 		t.Errorf("topology %d\nnodes %s\nwant  %s\nedges %s\nwant  %s", r.Code, strings.Join(nodes, " "), wantNodes, strings.Join(edges, " "), wantEdges)
 	}
 }
+
+// A failed app goes back to pending when asked; others answer 409.
+func TestOnboardAgain(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	tok := h.user("admin@acme.test", "org.admin")
+	must(t, h.s.SetAppStatus(ctx, h.app.ID, "ready", ""))
+	if r := h.do(request{method: http.MethodPost, path: "/api/v1/apps/shop/onboard", token: tok}); r.Code != http.StatusConflict {
+		t.Errorf("a ready app: %d %s", r.Code, r.body)
+	}
+	must(t, h.s.SetAppStatus(ctx, h.app.ID, "failed", "registry 127.0.0.1:1: unreachable"))
+	r := h.do(request{method: http.MethodPost, path: "/api/v1/apps/shop/onboard", token: tok})
+	if a, _ := h.s.GetApp(ctx, "shop"); r.Code != 200 || a.Status != "pending" || a.StatusError != "" {
+		t.Errorf("onboard again: %d %s; app %s %q", r.Code, r.body, a.Status, a.StatusError)
+	}
+}

@@ -46,6 +46,7 @@ var wantPermission = map[string]api.Permission{
 	"GET /api/v1/apps/:slug":                            "app.read",
 	"PATCH /api/v1/apps/:slug":                          "app.update",
 	"DELETE /api/v1/apps/:slug":                         "app.delete",
+	"POST /api/v1/apps/:slug/onboard":                   "app.update",
 	"GET /api/v1/apps/:slug/overview":                   "app.read",
 	"GET /api/v1/apps/:slug/events":                     "app.read",
 	"GET /api/v1/apps/:slug/config":                     "app.read",
@@ -206,6 +207,8 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.body = map[string]any{"paused": true}
 	case "GET /api/v1/apps/:slug/workloads/:name":
 		req.path = "/api/v1/apps/" + h.app.Slug + "/workloads/web"
+	case "POST /api/v1/apps/:slug/onboard":
+		must(h.t, h.s.SetAppStatus(ctx, h.app.ID, "failed", "registry unreachable"))
 	case "POST /api/v1/apps/:slug/environments/:env/:action":
 		req.path = "/api/v1/apps/" + h.app.Slug + "/environments/" + h.env.Name + "/pause"
 	case "POST /api/v1/apps/:slug/deploy":

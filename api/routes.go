@@ -77,6 +77,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/apps/:slug", "Show an app", PermAppRead, scopeApp, a.getApp, nil, appDTO{}},
 		{http.MethodPatch, "/api/v1/apps/:slug", "Change an app's settings (the slug is immutable)", PermAppUpdate, scopeApp, a.updateApp, updateAppRequest{}, appDTO{}},
 		{http.MethodDelete, "/api/v1/apps/:slug", "Delete an app (soft; the slug stays reserved for the grace window)", PermAppDelete, scopeApp, a.deleteApp, nil, nil},
+		{http.MethodPost, "/api/v1/apps/:slug/onboard", "Onboard a failed app again (its status goes back to pending)", PermAppUpdate, scopeApp, a.onboardAgain, nil, appDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview, nil, overviewResponse{}},
 		{http.MethodGet, "/api/v1/apps/:slug/config", "The manifest (draft or snapshot), sync state, repo head, render errors and a masked preview per environment", PermAppRead, scopeApp, a.config, nil, configResponse{}},
 		{http.MethodPut, "/api/v1/apps/:slug/config/draft", "Save the editor's text as the draft (stored even when invalid; errors are reported)", PermAppConfigWrite, scopeApp, a.saveDraft, draftRequest{}, configResponse{}},
