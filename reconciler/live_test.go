@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/astrolift/astrolift/reconciler"
@@ -83,6 +84,25 @@ func TestLiveState(t *testing.T) {
 	}
 	if n := s.Find("nightly"); n.Kind != "cronjob" || n.Status != livestate.Running || n.Schedule != "0 3 * * *" {
 		t.Errorf("nightly %+v", n)
+	}
+
+	// kubectl create job --from=cronjob/livy-nightly: the run shows on the
+	// cronjob with its status and exit code once kwok completes it.
+	cj, err := env.Clientset.BatchV1().CronJobs(ns).Get(ctx, "livy-nightly", metav1.GetOptions{})
+	must(t, err)
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "livy-nightly-manual", Namespace: ns, Labels: cj.Spec.JobTemplate.Labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: cj.Name, UID: cj.UID}}},
+		Spec: cj.Spec.JobTemplate.Spec,
+	}
+	_, err = env.Clientset.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
+	must(t, err)
+	s = waitFor("cronjob run", func(s *livestate.State) bool {
+		n := s.Find("nightly")
+		return n != nil && len(n.Runs) == 1 && n.Runs[0].Status == "succeeded" && n.Runs[0].ExitCode != nil
+	})
+	if run := s.Find("nightly").Runs[0]; run.Name != "livy-nightly-manual" || *run.ExitCode != 0 || run.FinishedAt == nil {
+		t.Errorf("nightly run %+v", run)
 	}
 
 	// kubectl scale deploy/livy-web --replicas=3
