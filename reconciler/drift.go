@@ -25,7 +25,7 @@ type DriftChecker struct {
 	Store   *store.Store
 	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
 	Holder  string
-	// Interval between checks of each environment (default 1 min).
+	// Interval between checks of each environment (default 3 min).
 	Interval time.Duration
 	Log      *slog.Logger
 
@@ -34,7 +34,7 @@ type DriftChecker struct {
 
 func (c *DriftChecker) defaults() {
 	if c.Interval <= 0 {
-		c.Interval = time.Minute
+		c.Interval = 3 * time.Minute
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()

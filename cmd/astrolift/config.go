@@ -93,7 +93,7 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 		return nil, fmt.Errorf("%s: %w", envName("poll-interval"), err)
 	}
 	fs.DurationVar(&c.PollInterval, "poll-interval", poll, "how often the git poller checks each repository ($ASTROLIFT_POLL_INTERVAL)")
-	driftEvery, err := time.ParseDuration(envString("drift-interval", "1m"))
+	driftEvery, err := time.ParseDuration(envString("drift-interval", "3m"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", envName("drift-interval"), err)
 	}
