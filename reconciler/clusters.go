@@ -9,6 +9,8 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/clusterreader"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/statusreaders"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -81,11 +83,16 @@ func (c *Clusters) For(ctx context.Context, env *store.Environment) (*ClusterCli
 }
 
 // NewStatusPoller is the kstatus poller the deployer waits with. It reads
-// the objects directly (GETs, and LISTs scoped to a workload's selector)
-// instead of the default caching reader, which LISTs every kind of the
-// namespace on each poll: measured at 60% of the deployer's CPU.
+// the objects directly, one GET each, instead of the default caching
+// reader, which LISTs every kind of the namespace on each poll (measured
+// at 60% of the deployer's CPU).
 func NewStatusPoller(k client.Client) *polling.StatusPoller {
 	return polling.NewStatusPoller(k, k.RESTMapper(), polling.Options{
+		// One GET per object and poll: kstatus computes a Deployment's or
+		// StatefulSet's status from the object itself; the default readers
+		// also LIST its ReplicaSets and Pods on every poll, only for
+		// details nobody reads here.
+		CustomStatusReaders:  []engine.StatusReader{statusreaders.NewGenericStatusReader(k.RESTMapper(), status.Compute)},
 		ClusterReaderFactory: engine.ClusterReaderFactoryFunc(clusterreader.NewDirectClusterReader),
 	})
 }
