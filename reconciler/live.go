@@ -52,9 +52,10 @@ type LiveWatcher struct {
 type nsKey struct{ host, namespace string }
 
 type watchedCluster struct {
-	cache cache.Cache
-	stop  context.CancelFunc
-	err   error
+	cache    cache.Cache
+	stop     context.CancelFunc
+	err      error
+	failedAt time.Time
 }
 
 // watchedTypes are the kinds the cache holds.
@@ -125,8 +126,16 @@ func (w *LiveWatcher) Scan(ctx context.Context) error {
 		return err
 	}
 	byNS := map[nsKey][]*store.Environment{}
+	clients := map[int64]*ClusterClient{} // one lookup per cluster and scan
 	for _, e := range envs {
-		cc, err := w.Cluster(ctx, e)
+		cc, ok := clients[e.ClusterID]
+		var err error
+		if !ok {
+			cc, err = w.Cluster(ctx, e)
+			if err == nil && e.ClusterID != 0 {
+				clients[e.ClusterID] = cc
+			}
+		}
 		if err != nil {
 			w.Log.Warn("live state: no cluster", "environment", e.ID, "error", err)
 			continue
@@ -171,8 +180,12 @@ func (w *LiveWatcher) watch(ctx context.Context, cc *ClusterClient) error {
 	host := cc.Config.Host
 	w.mu.Lock()
 	if c, ok := w.clusters[host]; ok {
-		w.mu.Unlock()
-		return c.err
+		if c.err == nil || time.Since(c.failedAt) < time.Minute {
+			w.mu.Unlock()
+			return c.err
+		}
+		c.stop() // failed a minute ago: try again
+		delete(w.clusters, host)
 	}
 	w.mu.Unlock()
 
@@ -218,10 +231,11 @@ func (w *LiveWatcher) watch(ctx context.Context, cc *ClusterClient) error {
 			w.Log.Error("live state: cache stopped", "cluster", host, "error", err)
 		}
 	}()
-	syncCtx, cancel := context.WithTimeout(cctx, time.Minute)
+	syncCtx, cancel := context.WithTimeout(cctx, 30*time.Second)
 	defer cancel()
 	if !c.WaitForCacheSync(syncCtx) {
-		wc.err = fmt.Errorf("cluster %s: live-state cache did not sync within a minute", host)
+		wc.err = fmt.Errorf("cluster %s: live-state cache did not sync within 30 s (retried after a minute)", host)
+		wc.failedAt = time.Now()
 	}
 	w.mu.Lock()
 	w.clusters[host] = wc
