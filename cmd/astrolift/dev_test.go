@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,7 +30,9 @@ import (
 // TestDevEndToEnd runs the real binary as `make run` does: `astrolift dev`
 // with a fresh data dir. It checks /readyz lists the database and cluster
 // checks as ok, that the kubeconfig written to the data dir shows the kwok
-// node Ready, and that SIGTERM stops every control-plane process.
+// node Ready, that the demo app runs in both environments and a push to
+// its repository redeploys it, and that SIGTERM stops every control-plane
+// process.
 func TestDevEndToEnd(t *testing.T) {
 	if _, err := testenv.BinDir(true); err != nil {
 		t.Fatal(err) // never skip: the binaries are part of `make test`
@@ -49,7 +53,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var logTail strings.Builder
+	var logTail lockedBuilder
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
@@ -121,6 +125,50 @@ func TestDevEndToEnd(t *testing.T) {
 	if readyNodes != 1 {
 		t.Errorf("%d Ready nodes, want 1: %+v", readyNodes, nodes.Items)
 	}
+
+	// The demo app: seeded, deployed to staging and production by the
+	// poller; a push to its repository deploys again.
+	ctx := context.Background()
+	waitDeploy := func(ns, name string, replicas int32) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			if err == nil && d.Spec.Replicas != nil && *d.Spec.Replicas == replicas && d.Status.AvailableReplicas == replicas {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("demo: %s/%s not available with %d replicas after 2m (%v)\n%s", ns, name, replicas, err, logTail.String())
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	waitDeploy("shop-staging", "shop-web", 1) // the staging overlay
+	waitDeploy("shop-production", "shop-web", 2)
+	m := regexp.MustCompile(`git clone (\S+),`).FindStringSubmatch(logTail.String())
+	if m == nil {
+		t.Fatalf("the banner names no demo repository:\n%s", logTail.String())
+	}
+	work := filepath.Join(t.TempDir(), "shop")
+	gitRun := func(args ...string) {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@x"}, args...)...)
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	gitRun("clone", "-q", m[1], work)
+	manifest := filepath.Join(work, "astrolift.toml")
+	raw, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(manifest, []byte(strings.Replace(string(raw), "replicas = 1\n", "replicas = 3\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitRun("-C", work, "commit", "-qam", "three workers")
+	gitRun("-C", work, "push", "-q", "origin", "main")
+	waitDeploy("shop-production", "shop-worker", 3)
 
 	// SIGTERM: the process exits 0 and leaves no control-plane process behind.
 	children := descendants(cmd.Process.Pid)
@@ -202,4 +250,22 @@ func alive(pid int) bool {
 	s := string(stat)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || !strings.HasPrefix(s[i+1:], " Z")
+}
+
+// lockedBuilder is a strings.Builder safe for one writer and readers.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
