@@ -3,9 +3,11 @@ package reconciler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	ssautils "github.com/fluxcd/pkg/ssa/utils"
@@ -29,7 +31,8 @@ type DriftChecker struct {
 	Interval time.Duration
 	Log      *slog.Logger
 
-	wake chan int64
+	wakeOnce sync.Once
+	wake     chan int64
 }
 
 func (c *DriftChecker) defaults() {
@@ -62,9 +65,7 @@ func (c *DriftChecker) Run(ctx context.Context) error {
 }
 
 func (c *DriftChecker) wakeChan() chan int64 {
-	if c.wake == nil {
-		c.wake = make(chan int64, 64)
-	}
+	c.wakeOnce.Do(func() { c.wake = make(chan int64, 64) })
 	return c.wake
 }
 
@@ -77,17 +78,15 @@ func (c *DriftChecker) Trigger(envID int64) {
 }
 
 func (c *DriftChecker) checkOne(ctx context.Context, envID int64) {
-	envs, deps, err := c.Store.DeployedEnvironments(ctx)
-	if err != nil {
-		c.Log.Error("drift check", "error", err)
-		return
+	e, dep, err := c.Store.DeployedEnvironment(ctx, envID)
+	if errors.Is(err, store.ErrNotFound) {
+		return // nothing deployed there (yet)
 	}
-	for i, e := range envs {
-		if e.ID == envID {
-			if _, err := c.Check(ctx, e, deps[i]); err != nil && ctx.Err() == nil {
-				c.Log.Warn("drift check", "environment", e.ID, "error", err)
-			}
-		}
+	if err == nil {
+		_, err = c.Check(ctx, e, dep)
+	}
+	if err != nil && ctx.Err() == nil {
+		c.Log.Warn("drift check", "environment", envID, "error", err)
 	}
 }
 

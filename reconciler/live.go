@@ -151,9 +151,15 @@ func (w *LiveWatcher) Scan(ctx context.Context) error {
 		byNS[k] = append(byNS[k], e)
 	}
 	w.mu.Lock()
+	known := map[int64]bool{}
+	for _, list := range w.envs {
+		for _, e := range list {
+			known[e.ID] = true
+		}
+	}
 	for _, list := range byNS {
 		for _, e := range list {
-			if !w.known(e.ID) {
+			if !known[e.ID] { // newly deployed: compute its state once
 				w.dirty[e.ID] = true
 			}
 		}
@@ -161,18 +167,6 @@ func (w *LiveWatcher) Scan(ctx context.Context) error {
 	w.envs = byNS
 	w.mu.Unlock()
 	return nil
-}
-
-// known reports whether an environment was already being watched (w.mu held).
-func (w *LiveWatcher) known(id int64) bool {
-	for _, list := range w.envs {
-		for _, e := range list {
-			if e.ID == id {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // watch starts the cluster's cache once.

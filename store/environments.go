@@ -184,12 +184,34 @@ func (s *Store) SetObservation(ctx context.Context, envID int64, what, doc strin
 // have a succeeded deployment, with the newest succeeded deployment's id:
 // what the drift check and the live-state watch look at.
 func (s *Store) DeployedEnvironments(ctx context.Context) ([]*Environment, []int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT e.`+strings.ReplaceAll(environmentColumns, ", ", ", e.")+`,
-			(SELECT MAX(d.id) FROM deployments d WHERE d.environment_id = e.id AND d.status = 'succeeded')
-		 FROM environments e JOIN apps a ON a.id = e.app_id
-		 WHERE e.deleted_at IS NULL AND a.deleted_at IS NULL
-		   AND EXISTS (SELECT 1 FROM deployments d WHERE d.environment_id = e.id AND d.status = 'succeeded')
-		 ORDER BY e.id`)
+	return s.deployedEnvironments(ctx, "")
+}
+
+// DeployedEnvironment is DeployedEnvironments for one environment; an
+// environment without a succeeded deployment is ErrNotFound.
+func (s *Store) DeployedEnvironment(ctx context.Context, envID int64) (*Environment, int64, error) {
+	envs, deps, err := s.deployedEnvironments(ctx, " AND e.id = $1", envID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(envs) == 0 {
+		return nil, 0, fmt.Errorf("deployed environment %d: %w", envID, ErrNotFound)
+	}
+	return envs[0], deps[0], nil
+}
+
+func (s *Store) deployedEnvironments(ctx context.Context, and string, args ...any) ([]*Environment, []int64, error) {
+	cols := strings.Split(environmentColumns, ",")
+	for i, c := range cols {
+		cols[i] = "e." + strings.TrimSpace(c)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+`, last.id
+		 FROM environments e
+		 JOIN apps a ON a.id = e.app_id
+		 JOIN (SELECT environment_id, MAX(id) AS id FROM deployments WHERE status = 'succeeded' GROUP BY environment_id) last
+		   ON last.environment_id = e.id
+		 WHERE e.deleted_at IS NULL AND a.deleted_at IS NULL`+and+`
+		 ORDER BY e.id`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list deployed environments: %w", err)
 	}

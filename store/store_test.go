@@ -489,6 +489,12 @@ func TestClustersAndEnvironments(t *testing.T) {
 		if err != nil || len(denvs) != 1 || denvs[0].ID != staging.ID || deps[0] != ok.ID {
 			t.Errorf("DeployedEnvironments = %v %v, %v; want staging with deployment %d", denvs, deps, err, ok.ID)
 		}
+		if e, dep, err := f.s.DeployedEnvironment(ctx, staging.ID); err != nil || e.Name != "staging" || dep != ok.ID {
+			t.Errorf("DeployedEnvironment(staging) = %v %d, %v", e, dep, err)
+		}
+		if _, _, err := f.s.DeployedEnvironment(ctx, prod.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("DeployedEnvironment(production, nothing succeeded) = %v, want ErrNotFound", err)
+		}
 		if err := f.s.DeleteCluster(ctx, local.ID); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("delete cluster in use: %v, want ErrConflict", err)
 		}
