@@ -504,3 +504,25 @@ func (a *API) appParam(ctx context.Context, orgID int64, slug string) (*store.Ap
 	}
 	return app, nil
 }
+
+// onboardAgain sends a failed app back to onboarding (pending), e.g. after
+// its cluster or registry was fixed. Apps that are not failed answer 409.
+func (a *API) onboardAgain(c *gin.Context) {
+	ctx := c.Request.Context()
+	app := c.MustGet("app").(*store.App)
+	if app.Status != "failed" {
+		a.fail(c, &Error{Status: http.StatusConflict, Code: "conflict", Message: "app " + app.Slug + " is " + app.Status + "; only a failed app is onboarded again"})
+		return
+	}
+	if err := a.store.SetAppStatus(ctx, app.ID, "pending", ""); err != nil {
+		a.fail(c, err)
+		return
+	}
+	a.event(ctx, app.OrgID, app.ID, "app.status", principalOf(c).user.Email, "onboarding again (was failed: "+app.StatusError+")")
+	app, err := a.store.GetAppByID(ctx, app.ID)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newAppDTO(app, c.MustGet("project").(*store.Project).Slug))
+}

@@ -70,43 +70,10 @@ func maskRendered(rendered string) string {
 	if err != nil {
 		return "# the stored objects could not be read: " + err.Error() + "\n"
 	}
-	for _, o := range objs {
-		if o.GetKind() != "Secret" {
-			continue
-		}
-		for _, field := range []string{"data", "stringData"} {
-			if m, ok := o.Object[field].(map[string]any); ok {
-				for k := range m {
-					m[k] = "********"
-				}
-			}
-		}
-	}
+	render.MaskSecrets(objs)
 	b, err := render.YAML(objs)
 	if err != nil {
 		return "# the stored objects could not be written: " + err.Error() + "\n"
 	}
 	return string(b)
-}
-
-// onboardAgain sends a failed app back to onboarding (pending), e.g. after
-// its cluster or registry was fixed. Apps that are not failed answer 409.
-func (a *API) onboardAgain(c *gin.Context) {
-	ctx := c.Request.Context()
-	app := c.MustGet("app").(*store.App)
-	if app.Status != "failed" {
-		a.fail(c, &Error{Status: http.StatusConflict, Code: "conflict", Message: "app " + app.Slug + " is " + app.Status + "; only a failed app is onboarded again"})
-		return
-	}
-	if err := a.store.SetAppStatus(ctx, app.ID, "pending", ""); err != nil {
-		a.fail(c, err)
-		return
-	}
-	a.event(ctx, app.OrgID, app.ID, "app.status", principalOf(c).user.Email, "onboarding again (was failed: "+app.StatusError+")")
-	app, err := a.store.GetAppByID(ctx, app.ID)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, newAppDTO(app, c.MustGet("project").(*store.Project).Slug))
 }

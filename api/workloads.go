@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -33,9 +34,9 @@ type workloadDetailDTO struct {
 }
 
 // environmentWorkloads lists one environment's workloads: those the watch
-// sees, then those the manifest declares that are not running (status
-// unknown, "not deployed").
-func (a *API) environmentWorkloads(ctx context.Context, app *store.App, e *store.Environment) []workloadDTO {
+// sees, then those the manifest m (nil when it does not parse) declares
+// that are not running (status unknown, "not deployed").
+func (a *API) environmentWorkloads(ctx context.Context, m *render.Manifest, e *store.Environment) []workloadDTO {
 	out := []workloadDTO{}
 	seen := map[string]bool{}
 	if o, err := a.store.Observe(ctx, e.ID, "live"); err == nil && o.JSON != "" {
@@ -47,7 +48,7 @@ func (a *API) environmentWorkloads(ctx context.Context, app *store.App, e *store
 			}
 		}
 	}
-	if m, err := render.Parse(app.ManifestPath, []byte(app.Manifest.Raw)); err == nil {
+	if m != nil {
 		declared := m.Environment(e.Name).Workloads
 		names := make([]string, 0, len(declared))
 		for n := range declared {
@@ -91,9 +92,10 @@ func (a *API) listWorkloads(c *gin.Context) {
 	if !ok {
 		return
 	}
+	m := parsedManifest(app)
 	out := []workloadDTO{}
 	for _, e := range envs {
-		out = append(out, a.environmentWorkloads(c.Request.Context(), app, e)...)
+		out = append(out, a.environmentWorkloads(c.Request.Context(), m, e)...)
 	}
 	c.JSON(http.StatusOK, Page[workloadDTO]{Items: out})
 }
@@ -105,9 +107,10 @@ func (a *API) getWorkload(c *gin.Context) {
 	if !ok {
 		return
 	}
+	m := parsedManifest(app)
 	out := workloadDetailDTO{Name: c.Param("name"), Environments: []workloadDTO{}}
 	for _, e := range envs {
-		for _, w := range a.environmentWorkloads(c.Request.Context(), app, e) {
+		for _, w := range a.environmentWorkloads(c.Request.Context(), m, e) {
 			if w.Name == out.Name {
 				out.Environments = append(out.Environments, w)
 			}
@@ -158,7 +161,7 @@ func (a *API) topology(c *gin.Context) {
 	}
 	e := envs[0]
 	out := topologyDTO{Environment: e.Name, Nodes: []topologyNode{}, Edges: []topologyEdge{}}
-	m, _ := render.Parse(app.ManifestPath, []byte(app.Manifest.Raw))
+	m := parsedManifest(app)
 
 	objs, deployed := a.deployedObjects(ctx, e)
 	if !deployed && m != nil {
@@ -194,7 +197,7 @@ func (a *API) topology(c *gin.Context) {
 			var ps []string
 			for _, p := range ports {
 				if pm, ok := p.(map[string]any); ok {
-					ps = append(ps, jsonString(pm["port"]))
+					ps = append(ps, fmt.Sprint(pm["port"]))
 				}
 			}
 			out.Nodes = append(out.Nodes, topologyNode{ID: "service:" + u.GetName(), Kind: "service", Name: u.GetName(), Status: status(u),
@@ -237,10 +240,10 @@ func (a *API) topology(c *gin.Context) {
 		}
 	}
 	var serving []string // workloads that run continuously
-	for _, w := range a.environmentWorkloads(ctx, app, e) {
+	for _, w := range a.environmentWorkloads(ctx, m, e) {
 		detail := w.Kind
 		if w.DesiredReplicas != nil {
-			detail += " " + jsonString(w.ReadyReplicas) + "/" + jsonString(*w.DesiredReplicas) + " ready"
+			detail += fmt.Sprintf(" %d/%d ready", w.ReadyReplicas, *w.DesiredReplicas)
 		}
 		out.Nodes = append(out.Nodes, topologyNode{ID: "workload:" + w.Name, Kind: "workload", Name: w.Name, Status: w.Status, Detail: detail})
 		if w.Kind != "cronjob" {
@@ -278,7 +281,12 @@ func (a *API) deployedObjects(ctx context.Context, e *store.Environment) ([]*uns
 	return objs, true
 }
 
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+// parsedManifest is the app's synced manifest, or nil when it does not
+// parse (then only what runs is shown).
+func parsedManifest(app *store.App) *render.Manifest {
+	m, err := render.Parse(app.ManifestPath, []byte(app.Manifest.Raw))
+	if err != nil {
+		return nil
+	}
+	return m
 }

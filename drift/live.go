@@ -111,7 +111,7 @@ func Detect(ctx context.Context, d Differ, r client.Reader, applier string, desi
 // fieldDrift lists the fields in which live and merged (the dry-run
 // result) differ, ignoring server-managed metadata and status.
 func fieldDrift(live, merged, owned *unstructured.Unstructured, applier string, secret bool) ([]Field, error) {
-	a, b := comparable(live), comparable(merged)
+	a, b := applied(live), applied(merged)
 	patch, err := ssajsondiff.DiffUnstructured(a, b)
 	if err != nil {
 		return nil, err
@@ -134,9 +134,9 @@ func fieldDrift(live, merged, owned *unstructured.Unstructured, applier string, 
 	return out, nil
 }
 
-// comparable keeps what an apply sets: metadata labels and annotations and
+// applied keeps what an apply sets: metadata labels and annotations and
 // everything outside metadata and status.
-func comparable(u *unstructured.Unstructured) *unstructured.Unstructured {
+func applied(u *unstructured.Unstructured) *unstructured.Unstructured {
 	c := u.DeepCopy()
 	meta := map[string]any{}
 	if l := c.GetLabels(); len(l) > 0 {
@@ -164,8 +164,7 @@ func pointer(obj any, ptr string) (any, bool) {
 		return obj, true
 	}
 	cur := obj
-	for _, seg := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		seg = strings.NewReplacer("~1", "/", "~0", "~").Replace(seg)
+	for _, seg := range segments(ptr) {
 		switch n := cur.(type) {
 		case map[string]any:
 			v, ok := n[seg]
@@ -184,6 +183,18 @@ func pointer(obj any, ptr string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// unescape decodes a JSON pointer segment (RFC 6901).
+var unescape = strings.NewReplacer("~1", "/", "~0", "~")
+
+// segments splits a JSON pointer into its decoded segments.
+func segments(ptr string) []string {
+	segs := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, seg := range segs {
+		segs[i] = unescape.Replace(seg)
+	}
+	return segs
 }
 
 // short returns scalars as they are and cuts long values to a string.
@@ -237,8 +248,7 @@ func owners(obj *unstructured.Unstructured, ptr, applier string) []Manager {
 func ownsPath(obj any, set map[string]any, ptr string) bool {
 	cur := obj
 	node := set
-	for _, seg := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		seg = strings.NewReplacer("~1", "/", "~0", "~").Replace(seg)
+	for _, seg := range segments(ptr) {
 		if len(node) == 0 {
 			return true // owned as a whole (an atomic value)
 		}

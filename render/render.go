@@ -81,6 +81,24 @@ func Render(m *Manifest, in Input) ([]*unstructured.Unstructured, error) {
 	return render(m, in, false)
 }
 
+// MaskSecrets replaces, in place, every value of the Secrets among objs
+// (data and stringData) with the mask Preview shows: for showing objects
+// that were rendered for real.
+func MaskSecrets(objs []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if o.GetKind() != "Secret" {
+			continue
+		}
+		for _, field := range []string{"data", "stringData"} {
+			if m, ok := o.Object[field].(map[string]any); ok {
+				for k := range m {
+					m[k] = masked
+				}
+			}
+		}
+	}
+}
+
 // Preview is Render with the env Secret's values masked, for showing to
 // people. It does not need the sealed values opened.
 func Preview(m *Manifest, in Input) ([]*unstructured.Unstructured, error) {
