@@ -64,11 +64,8 @@ func transitions(t *testing.T, s *store.Store, id int64) string {
 func TestDeployAndPrune(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "shop", Name: "Shop", SourceURL: "https://x/y.git"}
-	must(t, f.s.CreateApp(ctx, a))
-	ns := fmt.Sprintf("shop-staging-%d", rand.IntN(1e6))
-	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: ns}
-	must(t, f.s.CreateEnvironment(ctx, e))
+	a, e := f.appEnv("shop", "staging")
+	ns := e.Namespace
 	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t)}
 
 	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", Image: "v1", ManifestRaw: twoWorkloads}
@@ -134,10 +131,7 @@ func TestDeployAndPrune(t *testing.T) {
 func TestDeployFailuresAndApprovalGate(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "api", Name: "API", SourceURL: "https://x/y.git"}
-	must(t, f.s.CreateApp(ctx, a))
-	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: fmt.Sprintf("api-%d", rand.IntN(1e6))}
-	must(t, f.s.CreateEnvironment(ctx, e))
+	a, e := f.appEnv("api", "staging")
 	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t)}
 
 	bad := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", ManifestRaw: "schema = 1\n[workloads.web]\nreplica = 1\n"}
@@ -232,11 +226,8 @@ func TestDeployRunnerQueueAndInterrupted(t *testing.T) {
 func TestDeployFailsWhenNotReady(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "stuck", Name: "Stuck", SourceURL: "https://x/y.git"}
-	must(t, f.s.CreateApp(ctx, a))
-	ns := fmt.Sprintf("stuck-%d", rand.IntN(1e6))
-	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: ns}
-	must(t, f.s.CreateEnvironment(ctx, e))
+	a, e := f.appEnv("stuck", "staging")
+	ns := e.Namespace
 	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t), VerifyInterval: 200 * time.Millisecond}
 	raw := "schema = 1\n[deploy]\ntimeout = \"4s\"\n[workloads.web]\n[[workloads.web.containers]]\nimage = \"never-ready.invalid/app:1\"\nport = 80\n"
 	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", ManifestRaw: raw}

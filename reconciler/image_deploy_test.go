@@ -2,8 +2,6 @@ package reconciler_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,11 +15,8 @@ import (
 func TestDeployPinsDigest(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "pin", Name: "Pin", SourceURL: "https://x/pin.git"}
-	must(t, f.s.CreateApp(ctx, a))
-	ns := fmt.Sprintf("pin-staging-%d", rand.IntN(1e6))
-	e := &store.Environment{AppID: a.ID, Name: "staging", Namespace: ns}
-	must(t, f.s.CreateEnvironment(ctx, e))
+	a, e := f.appEnv("pin", "staging")
+	ns := e.Namespace
 	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t)}
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	const want = "registry.example.com/acme/shop@" + digest

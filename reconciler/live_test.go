@@ -3,8 +3,6 @@ package reconciler_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -32,11 +30,8 @@ func TestLiveState(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "livy", Name: "Livy", SourceURL: "https://x/y.git"}
-	must(t, f.s.CreateApp(ctx, a))
-	ns := fmt.Sprintf("livy-%d", rand.IntN(1e6))
-	e := &store.Environment{AppID: a.ID, Name: "production", Namespace: ns}
-	must(t, f.s.CreateEnvironment(ctx, e))
+	a, e := f.appEnv("livy", "production")
+	ns := e.Namespace
 	cluster := localCluster(t)
 	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", Image: "v1", ManifestRaw: withCron}
 	must(t, f.s.CreateDeployment(ctx, dep, "test"))

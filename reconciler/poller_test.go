@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +66,18 @@ func (f *fixture) app(slug, repo, path, trigger string) *store.App {
 	must(f.t, err)
 	must(f.t, f.s.SetSnapshot(ctx, a.ID, store.Snapshot{Raw: string(content), Commit: commit, BlobID: blob}, false))
 	return f.get(slug)
+}
+
+// appEnv creates an app (no repository behind it) with one environment in
+// a namespace of its own (<slug>-<env>-<random>), for the deployer's tests.
+func (f *fixture) appEnv(slug, env string) (*store.App, *store.Environment) {
+	f.t.Helper()
+	ctx := context.Background()
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: slug, Name: slug, SourceURL: "https://x/" + slug + ".git"}
+	must(f.t, f.s.CreateApp(ctx, a))
+	e := &store.Environment{AppID: a.ID, Name: env, Namespace: fmt.Sprintf("%s-%s-%d", slug, env, rand.IntN(1e6))}
+	must(f.t, f.s.CreateEnvironment(ctx, e))
+	return a, e
 }
 
 func (f *fixture) get(slug string) *store.App {
