@@ -3,9 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,6 +17,7 @@ import (
 	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/git"
+	"github.com/astrolift/astrolift/scm/webhook"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -72,12 +70,10 @@ func BenchmarkWebhookToRecordedHead(b *testing.B) {
 		i++
 		head := repos.Commit(b, "shop.git", "main", map[string]string{"astrolift.toml": fmt.Sprintf("%s# push %d\n", sharedManifest, i)}, "push")
 		body, _ := json.Marshal(map[string]any{"ref": "refs/heads/main", "after": head, "repository": map[string]any{"clone_url": repos.URL("shop.git")}})
-		m := hmac.New(sha256.New, secret)
-		m.Write(body)
 		req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/hooks/github/%d", srv.URL, conn.ID), bytes.NewReader(body))
 		req.Header.Set("X-GitHub-Event", "push")
 		req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-%d", i))
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
+		req.Header.Set("X-Hub-Signature-256", webhook.SignBody(secret, body))
 		start := time.Now()
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -3,9 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +12,7 @@ import (
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/gitserver"
 	"github.com/astrolift/astrolift/internal/secretbox"
+	"github.com/astrolift/astrolift/scm/webhook"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -47,9 +45,7 @@ func TestPushWebhook(t *testing.T) {
 		"ref": "refs/heads/main", "after": head,
 		"repository": map[string]any{"clone_url": srv.URL("shop.git"), "html_url": srv.URL("shop")},
 	})
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	sig := webhook.SignBody(secret, body)
 	deliver := func(delivery, signature string) response {
 		return h.do(request{method: http.MethodPost, path: fmt.Sprintf("/api/v1/hooks/github/%d", conn.ID), body: string(body),
 			headers: map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, "X-Hub-Signature-256": signature}})

@@ -113,6 +113,12 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 	return "sha256=" + hexHMAC(secret, append([]byte(timestamp+"."), body...))
 }
 
+// SignBody computes the body signature GitHub (X-Hub-Signature-256) and
+// Bitbucket (X-Hub-Signature) send; senders (and tests) use it.
+func SignBody(secret, body []byte) string {
+	return "sha256=" + hexHMAC(secret, body)
+}
+
 func hexHMAC(secret, data []byte) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write(data)
