@@ -88,21 +88,21 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	fs.BoolVar(&c.InCluster, "in-cluster", inCluster, "use the pod's service account as the default cluster ($ASTROLIFT_IN_CLUSTER)")
 	fs.StringVar(&c.LogFormat, "log-format", envString("log-format", "text"), "log format: text or json ($ASTROLIFT_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envString("log-level", "info"), "log level: debug, info, warn, error ($ASTROLIFT_LOG_LEVEL)")
-	poll, err := time.ParseDuration(envString("poll-interval", "30s"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envName("poll-interval"), err)
+	for _, d := range []struct {
+		dst         *time.Duration
+		name, def   string
+		description string
+	}{
+		{&c.PollInterval, "poll-interval", "30s", "how often the git poller checks each repository"},
+		{&c.DriftInterval, "drift-interval", "3m", "how often each deployed environment is compared with its cluster"},
+		{&c.DeployLeaseTTL, "deploy-lease-ttl", "1m", "how long a dead replica's deployment waits before another replica resumes it"},
+	} {
+		def, err := time.ParseDuration(envString(d.name, d.def))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envName(d.name), err)
+		}
+		fs.DurationVar(d.dst, d.name, def, d.description+" ($"+envName(d.name)+")")
 	}
-	fs.DurationVar(&c.PollInterval, "poll-interval", poll, "how often the git poller checks each repository ($ASTROLIFT_POLL_INTERVAL)")
-	driftEvery, err := time.ParseDuration(envString("drift-interval", "3m"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envName("drift-interval"), err)
-	}
-	leaseTTL, err := time.ParseDuration(envString("deploy-lease-ttl", "1m"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envName("deploy-lease-ttl"), err)
-	}
-	fs.DurationVar(&c.DeployLeaseTTL, "deploy-lease-ttl", leaseTTL, "how long a dead replica's deployment waits before another replica resumes it ($ASTROLIFT_DEPLOY_LEASE_TTL)")
-	fs.DurationVar(&c.DriftInterval, "drift-interval", driftEvery, "how often each deployed environment is compared with its cluster ($ASTROLIFT_DRIFT_INTERVAL)")
 	ann, err := parseAnnotations(envString("service-account-annotations", ""))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", envName("service-account-annotations"), err)
