@@ -231,12 +231,21 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 	if err != nil {
 		return nil, nil, err
 	}
-	namespace := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": env.Namespace, "labels": map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app.Slug,
-			render.LabelEnvironment: env.Name}}, // the labels onboarding applies, or a deploy would remove them
-	}}
-	return append([]*unstructured.Unstructured{namespace}, objs...), m, nil
+	return append([]*unstructured.Unstructured{namespaceObject(app.Slug, env)}, objs...), m, nil
+}
+
+// ownerLabels mark what Astrolift applies for an app's environment outside
+// the rendered objects (namespace, onboarding's ServiceAccount).
+func ownerLabels(app string, env *store.Environment) map[string]any {
+	return map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: app, render.LabelEnvironment: env.Name}
+}
+
+// namespaceObject is an environment's Namespace, as onboarding and every
+// deployment apply it (one field manager: the same labels, or one of them
+// removes what the other set).
+func namespaceObject(app string, env *store.Environment) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": env.Namespace, "labels": ownerLabels(app, env)}}}
 }
 
 // rollouts are the objects whose readiness takes a rollout.

@@ -9,7 +9,6 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/astrolift/astrolift/render"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -133,9 +132,8 @@ func (o *Onboarder) provision(ctx context.Context, a *store.App) error {
 		if err != nil {
 			return fmt.Errorf("environment %s: %w", e.Name, err)
 		}
-		labels := map[string]any{render.LabelManagedBy: render.ManagedBy, render.LabelApp: a.Slug, render.LabelEnvironment: e.Name}
-		ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
-			"metadata": map[string]any{"name": e.Namespace, "labels": labels}}}
+		labels := ownerLabels(a.Slug, e)
+		ns := namespaceObject(a.Slug, e)
 		saMeta := map[string]any{"name": a.Slug, "namespace": e.Namespace, "labels": labels}
 		if len(o.ServiceAccountAnnotations) > 0 {
 			ann := map[string]any{}
