@@ -304,6 +304,16 @@ func (p *Poller) check(ctx context.Context, k repoKey, apps []*store.App) (strin
 	var unchanged []int64
 	var changed []*store.App
 	for _, a := range apps {
+		if a.Repo.Commit != head || a.Repo.Error != "" {
+			// The listing is up to 10 s old: an earlier check (or the API:
+			// a draft, a sync) may have moved the app since. Decide on
+			// its stored state, read only when the head looks new.
+			fresh, err := p.Store.GetAppByID(ctx, a.ID)
+			if err != nil {
+				return head, err
+			}
+			a = fresh
+		}
 		if a.Repo.Commit == head && a.Repo.Error == "" {
 			unchanged = append(unchanged, a.ID)
 		} else {

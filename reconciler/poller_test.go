@@ -229,6 +229,30 @@ func TestTriggerWakesThePoller(t *testing.T) {
 	waitFor(t, func() bool { return f.get("shop").Repo.Commit == head })
 }
 
+// A push app polled more often than the poller re-lists apps (10 s) is
+// deployed once per new head: later checks within the listing's age decide
+// on the app's stored state, not the listing's.
+func TestFrequentPollsDeployAHeadOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.srv.CreateRepo(t, "fast.git", "main", map[string]string{"astrolift.toml": manifest})
+	a := &store.App{OrgID: f.org.ID, ProjectID: f.proj.ID, Slug: "fast", Name: "fast", SourceURL: f.srv.URL("fast.git"), TriggerMode: "push"}
+	must(t, f.s.CreateApp(ctx, a))
+	must(t, f.s.CreateEnvironment(ctx, &store.Environment{AppID: a.ID, Name: "production", Namespace: "fast-production"}))
+	f.poller.Interval = 50 * time.Millisecond
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = f.poller.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, func() bool { return f.get("fast").Manifest.Commit != "" })
+	time.Sleep(time.Second) // about 20 more checks, all within one listing
+	ds, _ := f.s.ListDeployments(ctx, store.DeploymentFilter{AppID: a.ID})
+	evs, _ := f.s.ListEvents(ctx, store.EventFilter{AppID: a.ID, Kind: "repo.new_head", AfterID: -1})
+	if len(ds) != 1 || len(evs) != 1 {
+		t.Errorf("%d deployments and %d new-head events for one head, want 1 and 1", len(ds), len(evs))
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
