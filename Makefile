@@ -26,8 +26,14 @@ run: build k8s-bins ## Run Astrolift locally (astrolift dev: SQLite + local cont
 k8s-bins: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok into bin/k8s
 	@hack/k8s-bins.sh $(K8S_BINS)
 
+.PHONY: gitea
+gitea: ## Build the Gitea server (pinned in hack/tools/gitea) into bin/gitea for the SCM tests
+	@TOOL_TAGS="sqlite sqlite_unlock_notify" TOOL_CGO=1 hack/build-tool.sh $(BIN) gitea gitea code.gitea.io/gitea \
+		"$$(cd hack/tools/gitea && $(GO) list -m -f '{{.Version}}' code.gitea.io/gitea)" \
+		"-X main.Version=$$(cd hack/tools/gitea && $(GO) list -m -f '{{.Version}}' code.gitea.io/gitea | sed 's/^v//')"
+
 .PHONY: test
-test: k8s-bins ## Run every test (Go, with -race)
+test: k8s-bins gitea ## Run every test (Go, with -race)
 	set -o pipefail; $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | hack/test-summary.sh
 
 .PHONY: bench
