@@ -72,11 +72,7 @@ type draftRequest struct {
 func syncState(app *store.App) drift.Result {
 	in := drift.Input{SnapshotBlob: app.Manifest.BlobID, RepoBlob: app.Repo.BlobID}
 	if app.Draft != nil {
-		pr := ""
-		if app.Draft.PRURL != "" {
-			pr = "open"
-		}
-		in.Draft = &drift.Draft{BaseBlob: app.Draft.BaseBlobID, Blob: drift.BlobID([]byte(app.Draft.Raw)), PR: pr}
+		in.Draft = &drift.Draft{BaseBlob: app.Draft.BaseBlobID, Blob: drift.BlobID([]byte(app.Draft.Raw)), PR: app.Draft.PRState}
 	}
 	return drift.Sync(in)
 }
@@ -168,10 +164,10 @@ func (a *API) saveDraft(c *gin.Context) {
 	ctx := c.Request.Context()
 	app := c.MustGet("app").(*store.App)
 	p := principalOf(c)
-	d := store.Draft{Raw: req.Source, BaseBlobID: app.Manifest.BlobID, StagedBy: p.user.ID}
+	d := store.Draft{Raw: req.Source, BaseBlobID: app.Manifest.BlobID, BaseRaw: app.Manifest.Raw, StagedBy: p.user.ID}
 	keepPR := false
 	if app.Draft != nil {
-		d.BaseBlobID, keepPR = app.Draft.BaseBlobID, true
+		d.BaseBlobID, d.BaseRaw, keepPR = app.Draft.BaseBlobID, app.Draft.BaseRaw, true
 	}
 	if err := a.store.SaveDraft(ctx, app.ID, d, keepPR); err != nil {
 		a.fail(c, err)

@@ -76,8 +76,9 @@ func StatusError(status int, h http.Header, err error) error {
 }
 
 // rateLimited reads the hosts' rate-limit signals: 429 with Retry-After
-// (all hosts), or 403/429 with X-RateLimit-Remaining: 0 and
-// X-RateLimit-Reset (GitHub, GitLab; epoch seconds).
+// (all hosts), or 403/429 with a remaining count of 0 and a reset time in
+// epoch seconds (GitHub: X-RateLimit-Remaining/X-RateLimit-Reset; GitLab:
+// RateLimit-Remaining/RateLimit-Reset).
 func rateLimited(status int, h http.Header, now time.Time) (time.Duration, bool) {
 	if status != http.StatusTooManyRequests && status != http.StatusForbidden {
 		return 0, false
@@ -91,8 +92,12 @@ func rateLimited(status int, h http.Header, now time.Time) (time.Duration, bool)
 				wait = t.Sub(now)
 			}
 		}
-		if wait == 0 && h.Get("X-RateLimit-Remaining") == "0" {
-			if n, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+		prefix := "X-"
+		if h.Get("X-RateLimit-Remaining") == "" {
+			prefix = ""
+		}
+		if wait == 0 && h.Get(prefix+"RateLimit-Remaining") == "0" {
+			if n, err := strconv.ParseInt(h.Get(prefix+"RateLimit-Reset"), 10, 64); err == nil {
 				wait = time.Unix(n, 0).Sub(now)
 			}
 			if status == http.StatusForbidden {

@@ -88,7 +88,9 @@ type Account struct {
 // ListOptions select a page of repositories.
 type ListOptions struct {
 	// Query keeps repositories whose full name contains it
-	// (case-insensitive; providers use the host's search where it has one).
+	// (case-insensitive). Providers use the host's search where it has
+	// these semantics and filter client-side otherwise, so a page may come
+	// back short, even empty, while NextPage is set: page until it is 0.
 	Query string
 	// Page starts at 1 (0 means 1).
 	Page int

@@ -19,6 +19,10 @@ type App struct {
 	SourceURL       string
 	SourceKind      string
 	SCMConnectionID int64 // 0: none
+	// SCMRepo is the repository's full name on the connection's host
+	// ("owner/name"); SCMHookID the push webhook registered there.
+	SCMRepo   string
+	SCMHookID string
 	DeployBranch    string
 	ManifestPath    string
 	Namespace       string
@@ -54,10 +58,16 @@ type Snapshot struct {
 type Draft struct {
 	Raw        string
 	BaseBlobID string
-	StagedBy   int64
+	// BaseRaw is the text at BaseBlobID.
+	BaseRaw  string
+	StagedBy int64
 	StagedAt   time.Time
 	PRURL      string
 	PRNumber   int64
+	// PRBranch is the branch the pull request proposes; PRState its last
+	// seen state: open, merged or closed ("" before any PR).
+	PRBranch string
+	PRState  string
 }
 
 // Registry is an app's image repository (<registry>/<org>/<app>) and the
@@ -81,7 +91,7 @@ const appColumns = `id, org_id, project_id, slug, name, description, source_url,
 	manifest_raw_staged, staged_base_blob, staged_by, staged_at, staged_pr_url, staged_pr_number,
 	repo_head_commit, repo_manifest_blob, repo_checked_at, repo_error,
 	created_at, updated_at, deleted_at, trigger_mode, poll_interval_seconds,
-	registry_repository, registry_status`
+	registry_repository, registry_status, scm_repo, scm_hook_id, staged_pr_branch, staged_pr_state, staged_base_raw`
 
 func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 	a := &App{}
@@ -89,7 +99,7 @@ func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 		scm, stagedBy                      sql.NullInt64
 		synced, stagedAt, checked, deleted sql.NullTime
 		staged                             sql.NullString
-		stagedBase, prURL                  string
+		stagedBase, prURL, prBranch, prState, baseRaw string
 		prNumber, pollSeconds              int64
 	)
 	err := row.Scan(&a.ID, &a.OrgID, &a.ProjectID, &a.Slug, &a.Name, &a.Description, &a.SourceURL, &a.SourceKind, &scm,
@@ -98,7 +108,7 @@ func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 		&staged, &stagedBase, &stagedBy, &stagedAt, &prURL, &prNumber,
 		&a.Repo.Commit, &a.Repo.BlobID, &checked, &a.Repo.Error,
 		&a.CreatedAt, &a.UpdatedAt, &deleted, &a.TriggerMode, &pollSeconds,
-		&a.Registry.Repository, &a.Registry.Status)
+		&a.Registry.Repository, &a.Registry.Status, &a.SCMRepo, &a.SCMHookID, &prBranch, &prState, &baseRaw)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +118,7 @@ func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 	a.Repo.CheckedAt = nullTime(checked)
 	a.DeletedAt = nullTime(deleted)
 	if staged.Valid {
-		a.Draft = &Draft{Raw: staged.String, BaseBlobID: stagedBase, StagedBy: stagedBy.Int64, PRURL: prURL, PRNumber: prNumber}
+		a.Draft = &Draft{Raw: staged.String, BaseBlobID: stagedBase, StagedBy: stagedBy.Int64, PRURL: prURL, PRNumber: prNumber, PRBranch: prBranch, PRState: prState, BaseRaw: baseRaw}
 		if stagedAt.Valid {
 			a.Draft.StagedAt = stagedAt.Time.UTC()
 		}
@@ -150,11 +160,12 @@ func (s *Store) CreateApp(ctx context.Context, a *App) error {
 		}
 		err = q.QueryRowContext(ctx,
 			`INSERT INTO apps (org_id, project_id, slug, name, description, source_url, source_kind, scm_connection_id,
-				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at, trigger_mode, poll_interval_seconds)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+				deploy_branch, manifest_path, namespace, status, status_error, created_at, updated_at, trigger_mode, poll_interval_seconds,
+				scm_repo)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 			a.OrgID, a.ProjectID, a.Slug, a.Name, a.Description, a.SourceURL, a.SourceKind, nullInt(a.SCMConnectionID),
 			a.DeployBranch, a.ManifestPath, a.Namespace, a.Status, a.StatusError, a.CreatedAt, a.UpdatedAt, a.TriggerMode,
-			int64(a.PollInterval/time.Second)).Scan(&a.ID)
+			int64(a.PollInterval/time.Second), a.SCMRepo).Scan(&a.ID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("app %q: slug taken: %w", a.Slug, ErrConflict)
 		}
@@ -296,7 +307,7 @@ func (s *Store) SetAppNamespace(ctx context.Context, id int64, namespace string)
 func (s *Store) SetSnapshot(ctx context.Context, id int64, snap Snapshot, dropDraft bool) error {
 	set := `manifest_raw = $1, manifest_commit = $2, manifest_blob = $3, manifest_synced_at = $4`
 	if dropDraft {
-		set += `, manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0`
+		set += `, manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0, staged_pr_branch = '', staged_pr_state = '', staged_base_raw = ''`
 	}
 	at := s.timestamp()
 	if snap.SyncedAt != nil {
@@ -308,23 +319,56 @@ func (s *Store) SetSnapshot(ctx context.Context, id int64, snap Snapshot, dropDr
 // SaveDraft stores a staged manifest and the blob it was based on. A PR
 // recorded on an earlier draft is kept only if keepPR.
 func (s *Store) SaveDraft(ctx context.Context, id int64, d Draft, keepPR bool) error {
-	set := `manifest_raw_staged = $1, staged_base_blob = $2, staged_by = $3, staged_at = $4`
+	set := `manifest_raw_staged = $1, staged_base_blob = $2, staged_by = $3, staged_at = $4, staged_base_raw = $5`
 	if !keepPR {
-		set += `, staged_pr_url = '', staged_pr_number = 0`
+		set += `, staged_pr_url = '', staged_pr_number = 0, staged_pr_branch = '', staged_pr_state = ''`
 	}
-	return s.updateApp(ctx, id, "save draft", set, d.Raw, d.BaseBlobID, nullInt(d.StagedBy), s.timestamp())
+	return s.updateApp(ctx, id, "save draft", set, d.Raw, d.BaseBlobID, nullInt(d.StagedBy), s.timestamp(), d.BaseRaw)
 }
 
-// SetDraftPR records the pull request opened for the current draft.
-func (s *Store) SetDraftPR(ctx context.Context, id int64, url string, number int64) error {
-	return s.updateApp(ctx, id, "record draft pull request",
-		`staged_pr_url = $1, staged_pr_number = $2`, url, number)
+// SetDraftPR records the pull request carrying the current draft and the
+// draft text it carries: it is recorded only while the draft still holds
+// exactly that text (an edit saved meanwhile keeps its own state), and
+// ErrConflict says so.
+func (s *Store) SetDraftPR(ctx context.Context, id int64, raw string, pr Draft) error {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE apps SET staged_pr_url = $1, staged_pr_number = $2, staged_pr_branch = $3, staged_pr_state = $4,
+			manifest_raw_staged = $5, staged_base_blob = $6, staged_base_raw = $7, updated_at = $8
+		 WHERE id = $9 AND deleted_at IS NULL AND manifest_raw_staged = $10`,
+		pr.PRURL, pr.PRNumber, pr.PRBranch, pr.PRState, pr.Raw, pr.BaseBlobID, pr.BaseRaw, s.timestamp(), id, raw)
+	if err != nil {
+		return fmt.Errorf("app %d: record draft pull request: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("app %d: record draft pull request: the draft changed meanwhile: %w", id, ErrConflict)
+	}
+	return nil
+}
+
+// SetDraftPRState records the last seen state of the draft's pull request
+// number (nothing happens if the draft now carries another one).
+func (s *Store) SetDraftPRState(ctx context.Context, id, number int64, state string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE apps SET staged_pr_state = $1 WHERE id = $2 AND staged_pr_number = $3`, state, id, number)
+	if err != nil {
+		return fmt.Errorf("app %d: record pull request #%d state: %w", id, number, err)
+	}
+	return nil
+}
+
+// SetAppHook records the id of the push webhook registered for the app on
+// its host ("" once removed).
+func (s *Store) SetAppHook(ctx context.Context, id int64, hookID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE apps SET scm_hook_id = $1 WHERE id = $2`, hookID, id)
+	if err != nil {
+		return fmt.Errorf("app %d: record webhook: %w", id, err)
+	}
+	return nil
 }
 
 // DropDraft discards the draft.
 func (s *Store) DropDraft(ctx context.Context, id int64) error {
 	return s.updateApp(ctx, id, "drop draft",
-		`manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0`)
+		`manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0, staged_pr_branch = '', staged_pr_state = '', staged_base_raw = ''`)
 }
 
 // RecordRepoHead stores what the poller saw on the deploy branch.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -37,6 +38,16 @@ type SCMConnection struct {
 	// WebhookSecretSealed verifies push webhooks; encrypted by the caller.
 	WebhookSecretSealed []byte
 	CreatedAt           time.Time
+	// Test is what the last check of the credentials found.
+	Test ConnectionTest
+}
+
+// ConnectionTest is the result of checking a connection's credentials.
+type ConnectionTest struct {
+	Account  string
+	CanWrite bool
+	At       *time.Time // nil: never tested
+	Error    string
 }
 
 const clusterColumns = `id, org_id, name, kind, api_url, kubeconfig_sealed, created_at, updated_at`
@@ -164,11 +175,34 @@ func (s *Store) DeleteSCMConnection(ctx context.Context, id int64) error {
 	return softDelete(ctx, s.db, "scm_connections", id, s.timestamp(), fmt.Sprintf("scm connection %d", id))
 }
 
-const scmColumns = `id, org_id, kind, name, base_url, credentials_sealed, webhook_secret_sealed, created_at`
+const scmColumns = `id, org_id, kind, name, base_url, credentials_sealed, webhook_secret_sealed, created_at,
+	account, can_write, tested_at, test_error`
 
 func scanSCM(row interface{ Scan(...any) error }) (*SCMConnection, error) {
 	c := &SCMConnection{}
-	return c, row.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Name, &c.BaseURL, &c.CredentialsSealed, &c.WebhookSecretSealed, &c.CreatedAt)
+	var tested sql.NullTime
+	err := row.Scan(&c.ID, &c.OrgID, &c.Kind, &c.Name, &c.BaseURL, &c.CredentialsSealed, &c.WebhookSecretSealed, &c.CreatedAt,
+		&c.Test.Account, &c.Test.CanWrite, &tested, &c.Test.Error)
+	c.Test.At = nullTime(tested)
+	return c, err
+}
+
+// RecordConnectionTest stores the result of checking a connection.
+func (s *Store) RecordConnectionTest(ctx context.Context, id int64, t ConnectionTest) error {
+	at := s.timestamp()
+	if t.At != nil {
+		at = t.At.UTC().Truncate(time.Microsecond)
+	}
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE scm_connections SET account = $1, can_write = $2, tested_at = $3, test_error = $4 WHERE id = $5 AND deleted_at IS NULL`,
+		t.Account, t.CanWrite, at, t.Error, id)
+	if err != nil {
+		return fmt.Errorf("scm connection %d: record test: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("scm connection %d: record test: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // GetSCMConnection returns the live connection with id.

@@ -326,10 +326,18 @@ func TestManifestSnapshotDraftAndRepoHead(t *testing.T) {
 			t.Fatal(err)
 		}
 		draft := raw + "[env]\nLOG_LEVEL = \"debug\"\n"
-		if err := f.s.SaveDraft(ctx, a.ID, store.Draft{Raw: draft, BaseBlobID: "b1", StagedBy: u.ID}, false); err != nil {
+		if err := f.s.SaveDraft(ctx, a.ID, store.Draft{Raw: draft, BaseBlobID: "b1", BaseRaw: raw, StagedBy: u.ID}, false); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.s.SetDraftPR(ctx, a.ID, "http://gitea/acme/web/pulls/7", 7); err != nil {
+		if err := f.s.SetDraftPR(ctx, a.ID, "stale text", store.Draft{Raw: draft}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("SetDraftPR for a draft that changed: %v, want ErrConflict", err)
+		}
+		pr := store.Draft{Raw: draft, BaseBlobID: "b1", BaseRaw: raw, PRURL: "http://gitea/acme/web/pulls/7", PRNumber: 7,
+			PRBranch: "astrolift/web/abc1234", PRState: "open"}
+		if err := f.s.SetDraftPR(ctx, a.ID, draft, pr); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.SetDraftPRState(ctx, a.ID, 8, "merged"); err != nil { // another PR: ignored
 			t.Fatal(err)
 		}
 		got, err := f.s.GetApp(ctx, "web")
@@ -340,7 +348,8 @@ func TestManifestSnapshotDraftAndRepoHead(t *testing.T) {
 			t.Errorf("snapshot = %+v", got.Manifest)
 		}
 		if got.Draft == nil || got.Draft.Raw != draft || got.Draft.BaseBlobID != "b1" || got.Draft.StagedBy != u.ID ||
-			got.Draft.PRNumber != 7 || got.Draft.PRURL != "http://gitea/acme/web/pulls/7" || got.Draft.StagedAt.IsZero() {
+			got.Draft.PRNumber != 7 || got.Draft.PRURL != "http://gitea/acme/web/pulls/7" || got.Draft.StagedAt.IsZero() ||
+			got.Draft.BaseRaw != raw || got.Draft.PRBranch != "astrolift/web/abc1234" || got.Draft.PRState != "open" {
 			t.Errorf("draft = %+v", got.Draft)
 		}
 		// Saving again keeps the PR only when asked to.
