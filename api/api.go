@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/astrolift/astrolift/scm"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -61,6 +62,14 @@ type Options struct {
 	Drift Drift
 	// Source reads manifests from repositories (config sync); nil answers 503.
 	Source Source
+	// SCM builds the API client of a connection's host (scm/connect.New);
+	// nil: connections have no API, so repository listing and push to
+	// repo answer 503 and no webhooks are registered.
+	SCM func(kind string, o scm.Options) (scm.Provider, error)
+	// ExternalURL is where git hosts reach this server
+	// (http://astrolift.example.com); registered webhooks post to
+	// <ExternalURL>/api/v1/hooks/…. Empty: webhooks are not registered.
+	ExternalURL string
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

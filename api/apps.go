@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/astrolift/astrolift/render"
+	"github.com/astrolift/astrolift/scm"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -35,9 +36,14 @@ type createAppRequest struct {
 	SourceURL     string `json:"source_url"`
 	SourceKind    string `json:"source_kind"`
 	SCMConnection string `json:"scm_connection"`
-	ManifestPath  string `json:"manifest_path"`
-	DeployBranch  string `json:"deploy_branch"`
-	TriggerMode   string `json:"trigger_mode"`
+	// SCMRepo picks the repository from the connection's host by full name
+	// ("owner/name", as GET /scm-connections/:id/repos lists it): its clone
+	// URL, kind and default branch fill source_url, source_kind and
+	// deploy_branch when those are empty.
+	SCMRepo      string `json:"scm_repo"`
+	ManifestPath string `json:"manifest_path"`
+	DeployBranch string `json:"deploy_branch"`
+	TriggerMode  string `json:"trigger_mode"`
 }
 
 type updateAppRequest struct {
@@ -91,6 +97,63 @@ func oneOfField(field, v string, allowed []string) error {
 	return invalid(field, "%s %q is not one of %s", field, v, strings.Join(allowed, ", "))
 }
 
+// appConnection resolves a registration's SCM connection by name and,
+// for hosts with an API, the repository on it: scm_repo fills the source
+// URL, kind and default branch; a source URL alone names the repository
+// by its path. It returns the provider when webhooks can be registered.
+func (a *API) appConnection(ctx context.Context, app *store.App, name, repo string) (*store.SCMConnection, scm.Provider, error) {
+	conns, err := a.store.ListSCMConnections(ctx, app.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var conn *store.SCMConnection
+	for _, c := range conns {
+		if c.Name == name {
+			conn = c
+		}
+	}
+	if conn == nil {
+		return nil, nil, invalid("scm_connection", "no SCM connection %q", name)
+	}
+	app.SCMConnectionID = conn.ID
+	if conn.Kind == "generic" || a.opts.SCM == nil {
+		if repo != "" {
+			return nil, nil, invalid("scm_repo", "connection %s has no host API to pick %s from; give source_url instead", name, repo)
+		}
+		return conn, nil, nil
+	}
+	prov, err := a.provider(conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if repo == "" {
+		if app.SourceURL == "" {
+			return nil, nil, invalid("scm_repo", "give scm_repo (a repository of connection %s) or source_url", name)
+		}
+		app.SCMRepo = repoFullName(app.SourceURL, conn.BaseURL)
+		return conn, prov, nil
+	}
+	lookup, cancel := context.WithTimeout(ctx, scmTimeout)
+	defer cancel()
+	r, err := prov.GetRepo(lookup, repo)
+	if err != nil {
+		e := scmError(conn, err).(*Error)
+		e.Field = "scm_repo"
+		return nil, nil, e
+	}
+	app.SCMRepo = r.FullName
+	if app.SourceURL == "" {
+		app.SourceURL = r.CloneURL
+	}
+	if app.SourceKind == "" || app.SourceKind == "git" {
+		app.SourceKind = r.Kind
+	}
+	if app.DeployBranch == "" {
+		app.DeployBranch = r.DefaultBranch
+	}
+	return conn, prov, nil
+}
+
 // createApp registers an app in a project: it needs app.create on the
 // project's team (or the organization). The app starts pending; the
 // onboarding workflow provisions it.
@@ -120,6 +183,19 @@ func (a *API) createApp(c *gin.Context) {
 		TriggerMode: req.TriggerMode, Status: "pending"}
 	if app.Name == "" {
 		a.fail(c, invalid("name", "name is required"))
+		return
+	}
+	var (
+		conn *store.SCMConnection
+		prov scm.Provider
+	)
+	if req.SCMConnection != "" {
+		if conn, prov, err = a.appConnection(ctx, app, req.SCMConnection, req.SCMRepo); err != nil {
+			a.fail(c, err)
+			return
+		}
+	} else if req.SCMRepo != "" {
+		a.fail(c, invalid("scm_repo", "scm_repo needs scm_connection"))
 		return
 	}
 	if app.SourceKind == "" {
@@ -153,22 +229,6 @@ func (a *API) createApp(c *gin.Context) {
 			return
 		}
 	}
-	if req.SCMConnection != "" {
-		conns, err := a.store.ListSCMConnections(ctx, p.user.OrgID)
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		for _, conn := range conns {
-			if conn.Name == req.SCMConnection {
-				app.SCMConnectionID = conn.ID
-			}
-		}
-		if app.SCMConnectionID == 0 {
-			a.fail(c, invalid("scm_connection", "no SCM connection %q", req.SCMConnection))
-			return
-		}
-	}
 	explicit := req.Slug != ""
 	if !explicit {
 		req.Slug = slugify(app.Name, appSlugMax)
@@ -194,6 +254,9 @@ func (a *API) createApp(c *gin.Context) {
 		return
 	}
 	a.event(ctx, app.OrgID, app.ID, "app.registered", p.user.Email, "app "+app.Slug+" registered from "+app.SourceURL)
+	if prov != nil {
+		a.registerHook(ctx, app, conn, prov, p.user.Email)
+	}
 	c.JSON(http.StatusCreated, newAppDTO(app, pr.Slug))
 }
 
@@ -306,6 +369,7 @@ func (a *API) deleteApp(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	a.removeHook(ctx, app, principalOf(c).user.Email)
 	a.event(ctx, app.OrgID, app.ID, "app.deleted", principalOf(c).user.Email, "app "+app.Slug+" deleted (soft; the slug stays reserved for the grace window)")
 	c.Status(http.StatusNoContent)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/astrolift/astrolift/drift"
 	"github.com/astrolift/astrolift/render"
+	"github.com/astrolift/astrolift/scm"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -31,6 +33,13 @@ type configResponse struct {
 	Repo        repoDTO             `json:"repo"`
 	Errors      []*render.Error     `json:"errors"`
 	Previews    []environmentRender `json:"previews"`
+	// Push says whether Push to repo can work for this app, and if not why.
+	Push pushAvailability `json:"push"`
+}
+
+type pushAvailability struct {
+	Available bool   `json:"available"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 type snapshotDTO struct {
@@ -46,6 +55,10 @@ type draftDTO struct {
 	StagedAt   time.Time `json:"staged_at"`
 	PRURL      string    `json:"pr_url,omitempty"`
 	PRNumber   int64     `json:"pr_number,omitempty"`
+	// PRState is the pull request's state when last looked at: open,
+	// merged or closed (a closed one leaves the draft in place).
+	PRState  string `json:"pr_state,omitempty"`
+	PRBranch string `json:"pr_branch,omitempty"`
 }
 
 type repoDTO struct {
@@ -77,15 +90,63 @@ func syncState(app *store.App) drift.Result {
 	return drift.Sync(in)
 }
 
-// config returns the editor's view of an app's manifest.
+// config returns the editor's view of an app's manifest. An open pull
+// request carrying the draft is looked up on its host first, so its state
+// is current.
 func (a *API) config(c *gin.Context) {
 	app := c.MustGet("app").(*store.App)
+	a.refreshPR(c.Request.Context(), app)
 	out, err := a.configView(c.Request.Context(), app)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// refreshPR reads the state of the draft's open pull request from its
+// host and records a change; a host that cannot be asked leaves the last
+// known state.
+func (a *API) refreshPR(ctx context.Context, app *store.App) {
+	d := app.Draft
+	if d == nil || d.PRState != scm.PROpen || app.SCMConnectionID == 0 {
+		return
+	}
+	conn, err := a.store.GetSCMConnection(ctx, app.SCMConnectionID)
+	if err != nil {
+		return
+	}
+	p, err := a.provider(conn)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	pr, err := p.GetPullRequest(ctx, app.SCMRepo, d.PRNumber)
+	if err != nil || pr.State == d.PRState {
+		return
+	}
+	if err := a.store.SetDraftPRState(ctx, app.ID, d.PRNumber, pr.State); err != nil {
+		return
+	}
+	d.PRState = pr.State
+	a.event(ctx, app.OrgID, app.ID, "config.pr_"+pr.State, "", fmt.Sprintf("pull request #%d is %s: %s", pr.Number, pr.State, pr.URL))
+}
+
+func (a *API) pushAvailability(ctx context.Context, app *store.App) pushAvailability {
+	if app.SCMConnectionID == 0 {
+		return pushAvailability{Reason: "the app reads its repository without an SCM connection; commit drafts yourself"}
+	}
+	conn, err := a.store.GetSCMConnection(ctx, app.SCMConnectionID)
+	switch {
+	case err != nil:
+		return pushAvailability{Reason: "the app's SCM connection was deleted"}
+	case conn.Kind == "generic" || a.opts.SCM == nil:
+		return pushAvailability{Reason: "connection " + conn.Name + " has no host API"}
+	case conn.Test.At != nil && conn.Test.Error == "" && !conn.Test.CanWrite:
+		return pushAvailability{Reason: "connection " + conn.Name + " has read-only credentials"}
+	}
+	return pushAvailability{Available: true}
 }
 
 func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, error) {
@@ -95,10 +156,12 @@ func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, 
 		Snapshot: snapshotDTO{Commit: app.Manifest.Commit, BlobID: app.Manifest.BlobID, SyncedAt: app.Manifest.SyncedAt},
 		Repo:     repoDTO{HeadCommit: app.Repo.Commit, BlobID: app.Repo.BlobID, CheckedAt: app.Repo.CheckedAt, Error: app.Repo.Error},
 		Errors:   []*render.Error{}, Previews: []environmentRender{},
+		Push: a.pushAvailability(ctx, app),
 	}
 	if d := app.Draft; d != nil {
 		out.Source, out.SourceKind = d.Raw, "draft"
-		out.Draft = &draftDTO{BaseBlobID: d.BaseBlobID, BlobID: drift.BlobID([]byte(d.Raw)), StagedAt: d.StagedAt, PRURL: d.PRURL, PRNumber: d.PRNumber}
+		out.Draft = &draftDTO{BaseBlobID: d.BaseBlobID, BlobID: drift.BlobID([]byte(d.Raw)), StagedAt: d.StagedAt, PRURL: d.PRURL, PRNumber: d.PRNumber,
+			PRState: d.PRState, PRBranch: d.PRBranch}
 		if u, err := a.store.GetUser(ctx, d.StagedBy); err == nil {
 			out.Draft.StagedBy = u.Email
 		}
@@ -115,21 +178,9 @@ func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, 
 	if err != nil {
 		return nil, err
 	}
-	envs, err := a.store.ListEnvironments(ctx, app.ID)
+	targets, err := a.previewTargets(ctx, app, m)
 	if err != nil {
 		return nil, err
-	}
-	targets := make([]environmentRender, 0, len(envs))
-	for _, e := range envs {
-		targets = append(targets, environmentRender{Environment: e.Name, Namespace: e.Namespace})
-	}
-	if len(targets) == 0 { // not onboarded yet: the manifest's own environments
-		for _, name := range m.Environments() {
-			targets = append(targets, environmentRender{Environment: name})
-		}
-		if len(targets) == 0 {
-			targets = append(targets, environmentRender{Environment: "production"})
-		}
 	}
 	for _, t := range targets {
 		objs, err := render.Preview(m, render.Input{App: app.Slug, Environment: t.Environment, Namespace: t.Namespace})
@@ -146,6 +197,29 @@ func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, 
 		out.Previews = append(out.Previews, t)
 	}
 	return out, nil
+}
+
+// previewTargets are the environments a manifest is previewed for: the
+// app's environments or, before onboarding, the manifest's own (or
+// "production" when it names none).
+func (a *API) previewTargets(ctx context.Context, app *store.App, m *render.Manifest) ([]environmentRender, error) {
+	envs, err := a.store.ListEnvironments(ctx, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]environmentRender, 0, len(envs))
+	for _, e := range envs {
+		targets = append(targets, environmentRender{Environment: e.Name, Namespace: e.Namespace})
+	}
+	if len(targets) == 0 {
+		for _, name := range m.Environments() {
+			targets = append(targets, environmentRender{Environment: name})
+		}
+		if len(targets) == 0 {
+			targets = append(targets, environmentRender{Environment: "production"})
+		}
+	}
+	return targets, nil
 }
 
 // saveDraft stores the editor's text as the draft, valid or not; the answer

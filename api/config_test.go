@@ -121,15 +121,20 @@ func TestConfigSyncStates(t *testing.T) {
 	if v.SyncState != string(drift.InSync) || !strings.Contains(v.Source, "nginx:1.28") {
 		t.Errorf("after second sync: %+v", v)
 	}
-	// A draft that lands in the repository as-is (the PR merged) is reported.
+	// A draft that lands in the repository as-is (the PR merged) is
+	// cleared by the poller, which takes the repository's text as the
+	// snapshot (push trigger): in sync again.
 	landed := strings.Replace(v.Source, "nginx:1.28", "nginx:1.29", 1)
 	h.do(request{method: http.MethodPut, path: "/api/v1/apps/blog/config/draft", token: tok, body: map[string]string{"source": landed}})
 	write(landed)
 	poll()
-	var raw map[string]any
-	h.do(request{method: http.MethodGet, path: "/api/v1/apps/blog/config", token: tok}).decode(t, &raw)
-	if raw["sync_state"] != string(drift.RepoAhead) || raw["draft_landed"] != true {
-		t.Errorf("landed draft: state %v landed %v", raw["sync_state"], raw["draft_landed"])
+	if v := get(); v.SyncState != string(drift.InSync) || v.Draft != nil || v.Source != landed {
+		t.Errorf("landed draft: state %s draft %+v source %q", v.SyncState, v.Draft, v.Source)
+	}
+	var events struct{ Items []struct{ Kind string } }
+	h.do(request{method: http.MethodGet, path: "/api/v1/apps/blog/events?kind=config.draft_landed", token: tok}).decode(t, &events)
+	if len(events.Items) != 1 {
+		t.Errorf("config.draft_landed events: %+v", events.Items)
 	}
 	// A missing manifest changes nothing and says why.
 	gitDo(work, "rm", "-q", "astrolift.toml")

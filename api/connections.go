@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,6 +39,11 @@ type connectionDTO struct {
 	HasCredentials bool      `json:"has_credentials"`
 	WebhookPath    string    `json:"webhook_path"` // POST deliveries here
 	CreatedAt      time.Time `json:"created_at"`
+	// What the last test of the credentials found (kinds with a host API).
+	Account   string     `json:"account,omitempty"`
+	CanWrite  bool       `json:"can_write"`
+	TestedAt  *time.Time `json:"tested_at"`
+	TestError string     `json:"test_error,omitempty"`
 }
 
 type createConnectionResponse struct {
@@ -49,13 +55,16 @@ type createConnectionResponse struct {
 func newConnectionDTO(c *store.SCMConnection) connectionDTO {
 	kind := c.Kind
 	return connectionDTO{ID: c.ID, Kind: c.Kind, Name: c.Name, BaseURL: c.BaseURL, HasCredentials: len(c.CredentialsSealed) > 0,
-		WebhookPath: "/api/v1/hooks/" + kind + "/" + strconv.FormatInt(c.ID, 10), CreatedAt: c.CreatedAt}
+		WebhookPath: "/api/v1/hooks/" + kind + "/" + strconv.FormatInt(c.ID, 10), CreatedAt: c.CreatedAt,
+		Account: c.Test.Account, CanWrite: c.Test.CanWrite, TestedAt: c.Test.At, TestError: c.Test.Error}
 }
 
 var connectionKinds = []string{"github", "gitlab", "gitea", "bitbucket", "generic"}
 
 // createConnection stores an SCM connection: its credentials and webhook
-// secret are sealed with the master key; the secret is returned once.
+// secret are sealed with the master key; the secret is returned once. A
+// connection to a host with an API is tested first: credentials the host
+// refuses are not stored.
 func (a *API) createConnection(c *gin.Context) {
 	var req connectionRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -93,9 +102,29 @@ func (a *API) createConnection(c *gin.Context) {
 		secret = newSecret()
 	}
 	conn.WebhookSecretSealed = sealer.Seal(PurposeWebhookSecret, []byte(secret))
+	if req.Kind != "generic" && a.opts.SCM != nil {
+		if _, err := a.checkConnection(c.Request.Context(), conn); err != nil {
+			var e *Error
+			if errors.As(err, &e) && strings.HasPrefix(e.Code, "scm_") {
+				e.Status, e.Field = http.StatusUnprocessableEntity, "token"
+				if e.Code != "scm_unauthorized" && e.Code != "scm_forbidden" {
+					e.Field = "base_url"
+				}
+				e.Message = "the host refused the connection, nothing was stored: " + e.Message
+			}
+			a.fail(c, err)
+			return
+		}
+	}
 	if err := a.store.CreateSCMConnection(c.Request.Context(), conn); err != nil {
 		a.fail(c, err)
 		return
+	}
+	if conn.Test.At != nil {
+		if err := a.store.RecordConnectionTest(c.Request.Context(), conn.ID, conn.Test); err != nil {
+			a.fail(c, err)
+			return
+		}
 	}
 	a.event(c.Request.Context(), conn.OrgID, 0, "scm_connection.created", p.user.Email, req.Kind+" connection "+conn.Name+" created")
 	c.JSON(http.StatusCreated, createConnectionResponse{connectionDTO: newConnectionDTO(conn), WebhookSecret: secret})
@@ -117,17 +146,12 @@ func (a *API) listConnections(c *gin.Context) {
 func (a *API) deleteConnection(c *gin.Context) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	conn, err := a.connectionOf(c)
 	if err != nil {
-		a.fail(c, invalid("id", "connection id must be a number"))
+		a.fail(c, err)
 		return
 	}
-	conn, err := a.store.GetSCMConnection(ctx, id)
-	if err != nil || conn.OrgID != p.user.OrgID {
-		a.fail(c, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "scm connection " + c.Param("id") + ": not found"})
-		return
-	}
-	if err := a.store.DeleteSCMConnection(ctx, id); err != nil {
+	if err := a.store.DeleteSCMConnection(ctx, conn.ID); err != nil {
 		a.fail(c, err)
 		return
 	}

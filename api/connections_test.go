@@ -10,7 +10,9 @@ import (
 )
 
 // An SCM connection's token is sealed at rest, never shown again, and used
-// by the poller for apps registered with the connection.
+// by the poller for apps registered with the connection. The server is a
+// plain git server (no host API), so the connection is generic; host
+// connections are tested against Gitea in scm_test.go.
 func TestSCMConnectionCredentials(t *testing.T) {
 	h := newHarness(t)
 	admin := h.user("admin@acme.test", "org.admin")
@@ -19,7 +21,7 @@ func TestSCMConnectionCredentials(t *testing.T) {
 	srv.RequireAuth("bot", "t0ken-value")
 
 	res := h.do(request{method: http.MethodPost, path: "/api/v1/scm-connections", token: admin, body: map[string]string{
-		"kind": "gitea", "name": "gitea", "base_url": srv.BaseURL(), "username": "bot", "token": "t0ken-value"}})
+		"kind": "generic", "name": "gitea", "base_url": srv.BaseURL(), "username": "bot", "token": "t0ken-value"}})
 	if res.Code != http.StatusCreated {
 		t.Fatalf("create: %d %s", res.Code, res.body)
 	}
@@ -29,7 +31,7 @@ func TestSCMConnectionCredentials(t *testing.T) {
 		WebhookPath   string `json:"webhook_path"`
 	}
 	res.decode(t, &created)
-	if created.WebhookSecret == "" || !strings.HasPrefix(created.WebhookPath, "/api/v1/hooks/gitea/") || strings.Contains(string(res.body), "t0ken-value") {
+	if created.WebhookSecret == "" || !strings.HasPrefix(created.WebhookPath, "/api/v1/hooks/generic/") || strings.Contains(string(res.body), "t0ken-value") {
 		t.Errorf("create answer: %s", res.body)
 	}
 	list := h.do(request{method: http.MethodGet, path: "/api/v1/scm-connections", token: admin})

@@ -40,13 +40,17 @@ type projectDTO struct {
 }
 
 type appDTO struct {
-	ID           int64  `json:"id"`
-	Slug         string `json:"slug"`
-	Name         string `json:"name"`
-	Description  string `json:"description"`
-	Project      string `json:"project"`
-	SourceURL    string `json:"source_url"`
-	SourceKind   string `json:"source_kind"`
+	ID          int64  `json:"id"`
+	Slug        string `json:"slug"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Project     string `json:"project"`
+	SourceURL   string `json:"source_url"`
+	SourceKind  string `json:"source_kind"`
+	// SCMRepo is the repository's full name on its connection's host, and
+	// SCMWebhook whether a push webhook is registered there.
+	SCMRepo      string `json:"scm_repo,omitempty"`
+	SCMWebhook   bool   `json:"scm_webhook"`
 	DeployBranch string `json:"deploy_branch"`
 	ManifestPath string `json:"manifest_path"`
 	TriggerMode  string `json:"trigger_mode"`
@@ -66,7 +70,7 @@ type appDTO struct {
 
 func newAppDTO(a *store.App, project string) appDTO {
 	return appDTO{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Project: project,
-		SourceURL: a.SourceURL, SourceKind: a.SourceKind, DeployBranch: a.DeployBranch, ManifestPath: a.ManifestPath,
+		SourceURL: a.SourceURL, SourceKind: a.SourceKind, SCMRepo: a.SCMRepo, SCMWebhook: a.SCMHookID != "", DeployBranch: a.DeployBranch, ManifestPath: a.ManifestPath,
 		TriggerMode: a.TriggerMode, PollInterval: int(a.PollInterval.Seconds()), Namespace: a.Namespace, Status: a.Status, StatusError: a.StatusError,
 		RegistryRepository: a.Registry.Repository, RegistryStatus: a.Registry.Status,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, DeletedAt: a.DeletedAt}

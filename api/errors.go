@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/astrolift/astrolift/internal/merge3"
 	"github.com/astrolift/astrolift/render"
 	"github.com/astrolift/astrolift/store"
 )
@@ -21,6 +22,8 @@ type ErrorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Conflicts lists the lines a push to the repository could not merge.
+	Conflicts []merge3.Conflict `json:"conflicts,omitempty"`
 }
 
 func abortWithError(c *gin.Context, status int, code, message string) {
@@ -42,6 +45,8 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Conflicts: see ErrorDetail.
+	Conflicts []merge3.Conflict
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -86,5 +91,5 @@ func (a *API) fail(c *gin.Context, err error) {
 		a.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
-	c.AbortWithStatusJSON(e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+	c.AbortWithStatusJSON(e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Conflicts: e.Conflicts}})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
+	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
@@ -67,7 +68,9 @@ func newHarness(t *testing.T) *harness {
 	box, err := secretbox.New(bytes.Repeat([]byte{4}, 32))
 	must(t, err)
 	h.box = box
-	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box}).Handler()
+	h.poller.Auth = reconcilerAuth(h)
+	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box,
+		SCM: connect.New, ExternalURL: "http://astrolift.test"}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/drift"
 	"github.com/astrolift/astrolift/store"
 )
 
@@ -41,6 +42,9 @@ var wantPermission = map[string]api.Permission{
 	"GET /api/v1/scm-connections":                       "org.read",
 	"POST /api/v1/scm-connections":                      "connections.write",
 	"DELETE /api/v1/scm-connections/:id":                "connections.write",
+	"POST /api/v1/scm-connections/:id/test":             "connections.write",
+	"GET /api/v1/scm-connections/:id/repos":             "org.read",
+	"POST /api/v1/apps/:slug/config/push":               "app.config.write",
 	"GET /api/v1/apps":                                  "org.read",
 	"POST /api/v1/apps":                                 "app.create",
 	"GET /api/v1/apps/:slug":                            "app.read",
@@ -78,10 +82,11 @@ var wantPermission = map[string]api.Permission{
 // their permission (a team maintainer manages the team's members, not the
 // organization's accounts).
 var orgLevel = map[string]bool{
-	"POST /api/v1/scm-connections":       true,
-	"DELETE /api/v1/scm-connections/:id": true,
-	"POST /api/v1/users":                 true,
-	"POST /api/v1/teams":                 true,
+	"POST /api/v1/scm-connections":          true,
+	"DELETE /api/v1/scm-connections/:id":    true,
+	"POST /api/v1/scm-connections/:id/test": true,
+	"POST /api/v1/users":                    true,
+	"POST /api/v1/teams":                    true,
 }
 
 // rolePermissions is what each built-in role may do on the harness's team,
@@ -165,11 +170,10 @@ func (h *harness) matrixRequest(rt api.Route) request {
 	case "PATCH /api/v1/teams/:team":
 		req.body = map[string]any{"name": "Payments & Billing"}
 	case "POST /api/v1/scm-connections":
-		req.body = map[string]any{"kind": "gitea", "name": "gitea", "base_url": "https://gitea.example.com", "token": "t0ken"}
-	case "DELETE /api/v1/scm-connections/:id":
-		conn := &store.SCMConnection{OrgID: h.org.ID, Kind: "github", Name: "gh"}
-		must(h.t, h.s.CreateSCMConnection(ctx, conn))
-		req.path = fmt.Sprintf("/api/v1/scm-connections/%d", conn.ID)
+		req.body = map[string]any{"kind": "gitea", "name": "gitea", "base_url": gitea.URL, "token": gitea.Token}
+	case "DELETE /api/v1/scm-connections/:id", "POST /api/v1/scm-connections/:id/test", "GET /api/v1/scm-connections/:id/repos":
+		conn := h.giteaConnection("gitea")
+		req.path = strings.Replace(rt.Path, ":id", fmt.Sprint(conn.ID), 1)
 	case "POST /api/v1/teams":
 		req.body = map[string]any{"name": "Search"}
 	case "DELETE /api/v1/teams/:team":
@@ -199,6 +203,12 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.timeout = 300 * time.Millisecond
 	case "PUT /api/v1/apps/:slug/config/draft":
 		req.body = map[string]any{"source": "schema = 1\n"}
+	case "POST /api/v1/apps/:slug/config/push":
+		// The harness's app, linked to a repository on the test Gitea.
+		must(h.t, h.s.SetAppSCM(ctx, h.app.ID, h.giteaConnection("gitea").ID, giteaRepo(h.t)))
+		blob := drift.BlobID([]byte(sharedManifest))
+		must(h.t, h.s.SetSnapshot(ctx, h.app.ID, store.Snapshot{Raw: sharedManifest, Commit: "c0", BlobID: blob}, false))
+		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: sharedManifest + "# rbac\n", BaseBlobID: blob, BaseRaw: sharedManifest}, false))
 	case "DELETE /api/v1/apps/:slug/config/draft":
 		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: "schema = 1\n"}, false))
 	case "POST /api/v1/apps/:slug/environments":

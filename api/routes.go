@@ -71,6 +71,8 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/scm-connections", "List SCM connections (secrets never shown)", PermOrgRead, scopeOrg, a.listConnections, nil, Page[connectionDTO]{}},
 		{http.MethodPost, "/api/v1/scm-connections", "Add an SCM connection; credentials and webhook secret are sealed; the secret is shown once", PermConnectionsWrite, scopeOrg, a.createConnection, connectionRequest{}, createConnectionResponse{}},
 		{http.MethodDelete, "/api/v1/scm-connections/:id", "Delete an SCM connection (soft)", PermConnectionsWrite, scopeOrg, a.deleteConnection, nil, nil},
+		{http.MethodPost, "/api/v1/scm-connections/:id/test", "Check a connection's credentials with its host now: account, write access, scopes", PermConnectionsWrite, scopeOrg, a.testConnection, nil, connectionTestResponse{}},
+		{http.MethodGet, "/api/v1/scm-connections/:id/repos", "Repositories the connection sees, for the registration picker (?q, ?page, ?per_page)", PermOrgRead, scopeOrg, a.listConnectionRepos, nil, repoListResponse{}},
 
 		{http.MethodGet, "/api/v1/apps", "List the apps the caller may read (?project, ?status, ?q, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listApps, nil, Page[appDTO]{}},
 		{http.MethodPost, "/api/v1/apps", "Register an app in a project (app.create on the project's team or org)", PermAppCreate, scopeHandler, a.createApp, createAppRequest{}, appDTO{}},
@@ -82,6 +84,7 @@ func (a *API) Routes() []Route {
 		{http.MethodGet, "/api/v1/apps/:slug/config", "The manifest (draft or snapshot), sync state, repo head, render errors and a masked preview per environment", PermAppRead, scopeApp, a.config, nil, configResponse{}},
 		{http.MethodPut, "/api/v1/apps/:slug/config/draft", "Save the editor's text as the draft (stored even when invalid; errors are reported)", PermAppConfigWrite, scopeApp, a.saveDraft, draftRequest{}, configResponse{}},
 		{http.MethodDelete, "/api/v1/apps/:slug/config/draft", "Discard the draft", PermAppConfigWrite, scopeApp, a.discardDraft, nil, configResponse{}},
+		{http.MethodPost, "/api/v1/apps/:slug/config/push", "Push to repo: commit the draft on a branch (three-way merged onto the repository if it moved) and open a pull request with the rendered diff", PermAppConfigWrite, scopeApp, a.pushDraft, nil, pushResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/config/sync", "Replace the snapshot with the repository's manifest and drop the draft", PermAppConfigWrite, scopeApp, a.syncFromRepo, nil, configResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/config/refresh", "Check the app's repository now", PermAppRead, scopeApp, a.refresh, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/environments", "The app's environments", PermAppRead, scopeApp, a.listEnvironments, nil, Page[environmentDTO]{}},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
+	"github.com/astrolift/astrolift/drift"
 	"github.com/astrolift/astrolift/render"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/scm/webhook"
@@ -367,6 +368,22 @@ func (p *Poller) readApp(ctx context.Context, a *store.App, head string, now tim
 	}
 	if a.Repo.Commit != head {
 		p.event(ctx, a, "repo.new_head", fmt.Sprintf("%s is at %s", a.DeployBranch, short(head)))
+	}
+	if d := a.Draft; d != nil && blob == drift.BlobID([]byte(d.Raw)) && blob != d.BaseBlobID {
+		// The repository caught up with the draft (its pull request was
+		// merged, or someone committed the same text): the draft is done.
+		dropped, err := p.Store.DropLandedDraft(ctx, a.ID, d.Raw)
+		if err != nil {
+			return err
+		}
+		if dropped {
+			msg := "the repository holds the draft at " + short(head) + "; draft cleared"
+			if d.PRNumber != 0 {
+				msg = fmt.Sprintf("pull request #%d landed: %s", d.PRNumber, msg)
+			}
+			p.event(ctx, a, "config.draft_landed", msg)
+			a.Draft = nil
+		}
 	}
 	if a.TriggerMode != "push" || a.Draft != nil || blob == a.Manifest.BlobID {
 		return nil // manual/ci: the app shows "repo ahead" until synced

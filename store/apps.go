@@ -21,15 +21,15 @@ type App struct {
 	SCMConnectionID int64 // 0: none
 	// SCMRepo is the repository's full name on the connection's host
 	// ("owner/name"); SCMHookID the push webhook registered there.
-	SCMRepo   string
-	SCMHookID string
-	DeployBranch    string
-	ManifestPath    string
-	Namespace       string
-	TriggerMode     string        // push | manual | ci; default push
-	PollInterval    time.Duration // 0: the poller's default
-	Status          string        // onboarding state, owned by the reconciler
-	StatusError     string
+	SCMRepo      string
+	SCMHookID    string
+	DeployBranch string
+	ManifestPath string
+	Namespace    string
+	TriggerMode  string        // push | manual | ci; default push
+	PollInterval time.Duration // 0: the poller's default
+	Status       string        // onboarding state, owned by the reconciler
+	StatusError  string
 	// Registry: the app's image repository and what onboarding last found
 	// there; empty when no registry is configured.
 	Registry Registry
@@ -61,9 +61,9 @@ type Draft struct {
 	// BaseRaw is the text at BaseBlobID.
 	BaseRaw  string
 	StagedBy int64
-	StagedAt   time.Time
-	PRURL      string
-	PRNumber   int64
+	StagedAt time.Time
+	PRURL    string
+	PRNumber int64
 	// PRBranch is the branch the pull request proposes; PRState its last
 	// seen state: open, merged or closed ("" before any PR).
 	PRBranch string
@@ -96,11 +96,11 @@ const appColumns = `id, org_id, project_id, slug, name, description, source_url,
 func scanApp(row interface{ Scan(...any) error }) (*App, error) {
 	a := &App{}
 	var (
-		scm, stagedBy                      sql.NullInt64
-		synced, stagedAt, checked, deleted sql.NullTime
-		staged                             sql.NullString
+		scm, stagedBy                                 sql.NullInt64
+		synced, stagedAt, checked, deleted            sql.NullTime
+		staged                                        sql.NullString
 		stagedBase, prURL, prBranch, prState, baseRaw string
-		prNumber, pollSeconds              int64
+		prNumber, pollSeconds                         int64
 	)
 	err := row.Scan(&a.ID, &a.OrgID, &a.ProjectID, &a.Slug, &a.Name, &a.Description, &a.SourceURL, &a.SourceKind, &scm,
 		&a.DeployBranch, &a.ManifestPath, &a.Namespace, &a.Status, &a.StatusError,
@@ -355,6 +355,12 @@ func (s *Store) SetDraftPRState(ctx context.Context, id, number int64, state str
 	return nil
 }
 
+// SetAppSCM links an app to an SCM connection and its repository's full
+// name on that host.
+func (s *Store) SetAppSCM(ctx context.Context, id, connectionID int64, repo string) error {
+	return s.updateApp(ctx, id, "link to scm connection", `scm_connection_id = $1, scm_repo = $2`, nullInt(connectionID), repo)
+}
+
 // SetAppHook records the id of the push webhook registered for the app on
 // its host ("" once removed).
 func (s *Store) SetAppHook(ctx context.Context, id int64, hookID string) error {
@@ -369,6 +375,21 @@ func (s *Store) SetAppHook(ctx context.Context, id int64, hookID string) error {
 func (s *Store) DropDraft(ctx context.Context, id int64) error {
 	return s.updateApp(ctx, id, "drop draft",
 		`manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '', staged_pr_number = 0, staged_pr_branch = '', staged_pr_state = '', staged_base_raw = ''`)
+}
+
+// DropLandedDraft discards the draft if it still holds exactly raw (the
+// text the repository now has); a draft saved meanwhile stays. It reports
+// whether it dropped one.
+func (s *Store) DropLandedDraft(ctx context.Context, id int64, raw string) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE apps SET manifest_raw_staged = NULL, staged_base_blob = '', staged_by = NULL, staged_at = NULL, staged_pr_url = '',
+			staged_pr_number = 0, staged_pr_branch = '', staged_pr_state = '', staged_base_raw = '', updated_at = $1
+		 WHERE id = $2 AND manifest_raw_staged = $3`, s.timestamp(), id, raw)
+	if err != nil {
+		return false, fmt.Errorf("app %d: drop landed draft: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // RecordRepoHead stores what the poller saw on the deploy branch.

@@ -46,6 +46,9 @@ type config struct {
 	Registry         string
 	RegistryInsecure bool
 	registry         *reconciler.Registry
+	// ExternalURL is where git hosts reach this server; webhooks
+	// registered on connection-backed repositories post there.
+	ExternalURL string
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -116,6 +119,8 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	}
 	fs.StringVar(&c.Registry, "registry", envString("registry", ""), "HOST[/PATH] of the container registry: an app's images go to <registry>/<org>/<app> ($ASTROLIFT_REGISTRY)")
 	fs.BoolVar(&c.RegistryInsecure, "registry-insecure", registryInsecure, "talk plain HTTP to the registry, for a local one ($ASTROLIFT_REGISTRY_INSECURE)")
+	fs.StringVar(&c.ExternalURL, "external-url", envString("external-url", ""),
+		"URL git hosts reach this server at; push webhooks registered on connection-backed repositories post to it (default for astrolift dev: http://<listen>; serve registers none without it) ($ASTROLIFT_EXTERNAL_URL)")
 	return fs, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/astrolift/astrolift/internal/kube"
 	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
+	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
 )
@@ -71,7 +72,7 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	poller := &reconciler.Poller{Store: s, Cache: cache, Auth: auth, Interval: c.PollInterval, Log: log,
 		Holder: fmt.Sprintf("%s-%d", host, os.Getpid())}
 	opts := api.Options{Store: s, Logger: log, Version: version, Repos: publicRepos{},
-		Source: &reconciler.GitSource{Cache: cache, Auth: auth}, Poller: poller}
+		Source: &reconciler.GitSource{Cache: cache, Auth: auth}, Poller: poller, SCM: connect.New}
 	if box != nil {
 		opts.Secrets = box
 	}
@@ -115,6 +116,10 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
+	}
+	opts.ExternalURL = c.ExternalURL
+	if opts.ExternalURL == "" && c.dev {
+		opts.ExternalURL = "http://" + ln.Addr().String()
 	}
 	return api.Serve(ctx, ln, api.New(opts).Handler(), log)
 }

@@ -392,9 +392,23 @@ func (s *Server) WriteFile(t testing.TB, repo, branch, path, content, message st
 func (s *Server) MergePR(t testing.TB, repo string, number int64) {
 	t.Helper()
 	owner, name, _ := strings.Cut(repo, "/")
-	ok, _, err := s.Client(t).MergePullRequest(owner, name, number, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
-	if err != nil || !ok {
-		t.Fatalf("gitea: merge %s#%d: %v", repo, number, err)
+	// Gitea checks a pull request's mergeability in the background after
+	// each push to it and refuses to merge until it has (405 "try again
+	// later"), so retry for a while.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok, resp, err := s.Client(t).MergePullRequest(owner, name, number, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) || (resp != nil && resp.StatusCode != http.StatusMethodNotAllowed) {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			t.Fatalf("gitea: merge %s#%d: %d %v", repo, number, status, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
