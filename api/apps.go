@@ -137,8 +137,10 @@ func (a *API) appConnection(ctx context.Context, app *store.App, name, repo stri
 	defer cancel()
 	r, err := prov.GetRepo(lookup, repo)
 	if err != nil {
-		e := scmError(conn, err).(*Error)
-		e.Field = "scm_repo"
+		var e *Error
+		if errors.As(scmError(conn, err), &e) {
+			e.Field = "scm_repo"
+		}
 		return nil, nil, e
 	}
 	app.SCMRepo = r.FullName

@@ -104,7 +104,7 @@ func TestGiteaPushToRepoEndToEnd(t *testing.T) {
 		if err != nil {
 			return 0
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		data, _ := io.ReadAll(resp.Body)
 		if out != nil && resp.StatusCode < 300 {
 			if err := json.Unmarshal(data, out); err != nil {

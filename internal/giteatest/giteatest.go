@@ -28,9 +28,9 @@ type Server struct {
 	// access token of that account with every scope.
 	Admin, Password, Token string
 
-	dir string
-	cmd *exec.Cmd
-	log string
+	dir  string
+	cmd  *exec.Cmd
+	log  string
 	done chan error
 }
 
@@ -66,7 +66,7 @@ func staticRoot(ctx context.Context) (string, error) {
 	out, err := cmd.Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
-		return "", fmt.Errorf("locate the gitea module source (go list in hack/tools/gitea): %v; run `make gitea`", err)
+		return "", fmt.Errorf("locate the gitea module source (go list in hack/tools/gitea): %w; run `make gitea`", err)
 	}
 	return dir, nil
 }
@@ -267,7 +267,7 @@ func (s *Server) start(ctx context.Context, bin, conf string) error {
 		select {
 		case err := <-s.done:
 			data, _ := os.ReadFile(s.log)
-			return fmt.Errorf("gitea exited while starting (%v): %s", err, lastLines(string(data), 15))
+			return fmt.Errorf("gitea exited while starting (%w): %s", err, lastLines(string(data), 15))
 		case <-ctx.Done():
 			_ = s.Stop()
 			return fmt.Errorf("gitea did not answer at %s: %w", s.URL, ctx.Err())
@@ -281,10 +281,12 @@ func (s *Server) Stop() error {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 		select {
-		case <-s.done:
+		case err := <-s.done:
+			_ = err // a server stopped by a signal exits non-zero
 		case <-time.After(10 * time.Second):
 			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
+			err := <-s.done
+			_ = err
 		}
 	}
 	return os.RemoveAll(s.dir)

@@ -362,7 +362,7 @@ func (p *Provider) ReadFile(ctx context.Context, repo, ref, file string) ([]byte
 	if err != nil {
 		return nil, fmt.Errorf("bitbucket: file %s at %s in %s: %w", file, ref, repo, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("bitbucket: file %s at %s in %s: %w", file, ref, repo, err)
@@ -399,7 +399,7 @@ func (p *Provider) CommitFile(ctx context.Context, repo string, c scm.FileCommit
 		return "", fmt.Errorf("bitbucket: committing %s to branch %s in %s: %w", file, c.Branch, repo, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if id := commitFromLocation(resp.Header.Get("Location")); id != "" {
 		return id, nil
 	}
@@ -468,7 +468,7 @@ func isHex(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
 			return false
 		}
 	}

@@ -156,7 +156,7 @@ func (p *Provider) do(ctx context.Context, r request) (*http.Response, error) {
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		return nil, readError(resp)
 	}
 	return resp, nil
@@ -169,7 +169,7 @@ func (p *Provider) getJSON(ctx context.Context, path string, q url.Values, out a
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return nil, fmt.Errorf("decoding the response: %w", err)
 	}
@@ -192,7 +192,7 @@ func (p *Provider) sendJSON(ctx context.Context, method, path string, in, out an
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if out != nil {
 		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 			return nil, fmt.Errorf("decoding the response: %w", err)

@@ -530,7 +530,7 @@ func (f *fakeBitbucket) postSrc(w http.ResponseWriter, r *http.Request, repo *fa
 				return
 			}
 			b, _ := io.ReadAll(fh)
-			fh.Close()
+			_ = fh.Close()
 			form[k] = string(b)
 		}
 	}
@@ -544,7 +544,7 @@ func (f *fakeBitbucket) postSrc(w http.ResponseWriter, r *http.Request, repo *fa
 			delete(form, k)
 		}
 	}
-	if a := meta["author"]; a != "" && !(strings.Contains(a, " <") && strings.HasSuffix(a, ">")) {
+	if a := meta["author"]; a != "" && (!strings.Contains(a, " <") || !strings.HasSuffix(a, ">")) {
 		f.fail(w, http.StatusBadRequest, "author: expected the form \"Name <email>\"")
 		return
 	}

@@ -3,11 +3,11 @@ package gitea
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -159,7 +159,7 @@ func (p *Provider) CreateBranch(ctx context.Context, repo, branch, commit string
 	if err != nil {
 		return fmt.Errorf("gitea: %s: %w", what, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode == http.StatusCreated {
 		return nil
 	}

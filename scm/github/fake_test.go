@@ -110,18 +110,18 @@ type fakeCommit struct {
 type fakeAuthor struct{ Name, Email string }
 
 type fakePull struct {
-	id                  int64
-	number              int
-	title, body         string
-	head, base          string
-	headSHA, baseSHA    string
-	state               string // open, closed
-	merged              bool
-	mergeSHA            string
-	testMergeSHA        string
-	created, closed     time.Time
-	mergedAt            time.Time
-	comments, additions int
+	id               int64
+	number           int
+	title, body      string
+	head, base       string
+	headSHA, baseSHA string
+	state            string // open, closed
+	merged           bool
+	mergeSHA         string
+	testMergeSHA     string
+	created, closed  time.Time
+	mergedAt         time.Time
+	additions        int
 }
 
 type fakeHook struct {

@@ -358,7 +358,7 @@ func (p *Provider) CommitFile(ctx context.Context, repo string, c scm.FileCommit
 	}
 	var sha string
 	if res != nil {
-		sha = res.Commit.GetSHA()
+		sha = res.GetSHA()
 	}
 	if sha == "" {
 		return "", fmt.Errorf("github: committing %s on branch %s of %s: the host answered without a commit", path, c.Branch, repo)

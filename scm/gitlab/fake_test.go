@@ -805,6 +805,7 @@ func (f *fakeGitLab) createNote(q *request, p *fakeProject) {
 	f.nextID++
 	n := f.obj("note")
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	//nolint:misspell // GitLab's field names
 	n["id"], n["body"], n["noteable_id"], n["noteable_iid"], n["project_id"] = f.nextID, body, mr.id, mr.iid, p.id
 	n["created_at"], n["updated_at"] = now, now
 	n["author"] = map[string]any{"id": f.user.id, "username": f.user.username, "email": f.user.email, "name": f.user.name,
