@@ -105,7 +105,7 @@ func (a *API) createConnection(c *gin.Context) {
 	if req.Kind != "generic" && a.opts.SCM != nil {
 		if _, err := a.checkConnection(c.Request.Context(), conn); err != nil {
 			var e *Error
-			if errors.As(err, &e) && strings.HasPrefix(e.Code, "scm_") {
+			if errors.As(err, &e) && strings.HasPrefix(e.Code, "scm_") && e.Code != "scm_rate_limited" {
 				e.Status, e.Field = http.StatusUnprocessableEntity, "token"
 				if e.Code != "scm_unauthorized" && e.Code != "scm_forbidden" {
 					e.Field = "base_url"

@@ -3,7 +3,10 @@ package api
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -47,6 +50,9 @@ type Error struct {
 	Field   string
 	// Conflicts: see ErrorDetail.
 	Conflicts []merge3.Conflict
+	// RetryAfter, when set, is sent as the Retry-After header (a git
+	// host's rate limit passed on).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -90,6 +96,9 @@ func (a *API) fail(c *gin.Context, err error) {
 	default:
 		a.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	c.AbortWithStatusJSON(e.Status, ErrorBody{Error: ErrorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Conflicts: e.Conflicts}})
 }

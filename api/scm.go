@@ -71,7 +71,11 @@ func scmError(conn *store.SCMConnection, err error) error {
 	case errors.Is(err, scm.ErrConflict):
 		status, code = http.StatusConflict, "scm_conflict"
 	}
-	return &Error{Status: status, Code: code, Message: "connection " + conn.Name + " (" + conn.Kind + "): " + err.Error()}
+	e := &Error{Status: status, Code: code, Message: "connection " + conn.Name + " (" + conn.Kind + "): " + err.Error()}
+	if rl != nil {
+		e.RetryAfter = rl.RetryAfter
+	}
+	return e
 }
 
 // connectionOf loads the caller's organization's connection named by :id.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -161,6 +162,27 @@ func TestConnectionsAndRegistrationWithGitea(t *testing.T) {
 	must(t, err)
 	if len(hooks) != 0 {
 		t.Fatalf("hooks after delete = %+v", hooks)
+	}
+}
+
+// TestHostRateLimitPassedOn: a host's rate limit answers 429 with the
+// host's Retry-After, and nothing is stored.
+func TestHostRateLimitPassedOn(t *testing.T) {
+	h := newHarness(t)
+	owner := h.user("owner@acme.test", "org.owner")
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "9")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"message":"rate limit exceeded"}`))
+	}))
+	defer limited.Close()
+	res := h.do(request{method: http.MethodPost, path: "/api/v1/scm-connections", token: owner,
+		body: map[string]any{"kind": "gitea", "name": "busy", "base_url": limited.URL, "token": "t"}})
+	if code, _ := res.errorCode(); res.Code != http.StatusTooManyRequests || code != "scm_rate_limited" || res.Header().Get("Retry-After") != "9" {
+		t.Fatalf("rate-limited host: %d %v %s", res.Code, res.Header(), res.body)
+	}
+	if conns, _ := h.s.ListSCMConnections(context.Background(), h.org.ID); len(conns) != 0 {
+		t.Fatalf("stored %d connections", len(conns))
 	}
 }
 

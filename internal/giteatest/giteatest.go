@@ -3,7 +3,6 @@ package giteatest
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	sdk "code.gitea.io/sdk/gitea"
+
+	"github.com/astrolift/astrolift/internal/testenv"
 )
 
 // Server is a running Gitea.
@@ -40,7 +41,7 @@ func Binary() (string, error) {
 	if b := os.Getenv("ASTROLIFT_GITEA"); b != "" {
 		return b, nil
 	}
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -57,7 +58,7 @@ func staticRoot(ctx context.Context) (string, error) {
 	if d := os.Getenv("ASTROLIFT_GITEA_STATIC"); d != "" {
 		return d, nil
 	}
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -69,24 +70,6 @@ func staticRoot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("locate the gitea module source (go list in hack/tools/gitea): %w; run `make gitea`", err)
 	}
 	return dir, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(data), "module github.com/astrolift/astrolift\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("giteatest: no astrolift go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 const appIni = `APP_NAME = astrolift-test

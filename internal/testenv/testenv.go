@@ -67,7 +67,7 @@ type Env struct {
 func BinDir(controllers bool) (string, error) {
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
-		root, err := repoRoot()
+		root, err := RepoRoot()
 		if err != nil {
 			return "", fmt.Errorf("locate control-plane binaries: %w (set KUBEBUILDER_ASSETS or run `make k8s-bins` in the repository)", err)
 		}
@@ -91,9 +91,9 @@ func BinDir(controllers bool) (string, error) {
 	return dir, nil
 }
 
-// repoRoot walks up from the working directory to the directory holding the
+// RepoRoot walks up from the working directory to the directory holding the
 // astrolift go.mod.
-func repoRoot() (string, error) {
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -12,14 +12,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/astrolift/astrolift/scm"
 )
 
-// Kinds of webhook senders.
+// Kinds of webhook senders: the hosts of package scm, and generic senders
+// (CI, scripts) that sign with the Astrolift scheme.
 const (
-	GitHub    = "github"
-	GitLab    = "gitlab"
-	Gitea     = "gitea"
-	Bitbucket = "bitbucket"
+	GitHub    = scm.GitHub
+	GitLab    = scm.GitLab
+	Gitea     = scm.Gitea
+	Bitbucket = scm.Bitbucket
 	Generic   = "generic"
 )
 
