@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"filippo.io/age"
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -70,6 +71,12 @@ type Options struct {
 	// (http://astrolift.example.com); registered webhooks post to
 	// <ExternalURL>/api/v1/hooks/…. Empty: webhooks are not registered.
 	ExternalURL string
+	// Recipient is the platform's age recipient: the Secrets page seals
+	// values to it. Nil: secrets cannot be set (503).
+	Recipient *age.X25519Recipient
+	// BundleKeys lists the keys of an organization's secret bundle, for
+	// the Secrets page; nil lists none.
+	BundleKeys func(ctx context.Context, orgID int64, bundle string) ([]string, error)
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/astrolift/astrolift/api"
@@ -51,6 +52,8 @@ type harness struct {
 	poller  *reconciler.Poller
 	box     *secretbox.Box
 	env     *store.Environment
+	// identity is the platform's age identity the API seals secrets to.
+	identity *age.X25519Identity
 }
 
 func newHarness(t *testing.T) *harness {
@@ -69,8 +72,10 @@ func newHarness(t *testing.T) *harness {
 	must(t, err)
 	h.box = box
 	h.poller.Auth = reconcilerAuth(h)
+	h.identity, err = age.GenerateX25519Identity()
+	must(t, err)
 	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box,
-		SCM: connect.New, ExternalURL: "http://astrolift.test"}).Handler()
+		SCM: connect.New, ExternalURL: "http://astrolift.test", Recipient: h.identity.Recipient()}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

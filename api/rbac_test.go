@@ -45,6 +45,12 @@ var wantPermission = map[string]api.Permission{
 	"POST /api/v1/scm-connections/:id/test":             "connections.write",
 	"GET /api/v1/scm-connections/:id/repos":             "org.read",
 	"POST /api/v1/apps/:slug/config/push":               "app.config.write",
+	"GET /api/v1/secrets/recipient":                     "org.read",
+	"GET /api/v1/apps/:slug/secrets":                    "app.read",
+	"POST /api/v1/apps/:slug/secrets":                   "app.secrets.write",
+	"POST /api/v1/apps/:slug/secrets/import":            "app.secrets.write",
+	"DELETE /api/v1/apps/:slug/secrets/:key":            "app.secrets.write",
+	"GET /api/v1/apps/:slug/members":                    "app.read",
 	"GET /api/v1/apps":                                  "org.read",
 	"POST /api/v1/apps":                                 "app.create",
 	"GET /api/v1/apps/:slug":                            "app.read",
@@ -92,13 +98,13 @@ var orgLevel = map[string]bool{
 // rolePermissions is what each built-in role may do on the harness's team,
 // project and app, again written down independently of rbac.go.
 var rolePermissions = map[string][]api.Permission{
-	"org.owner":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
-	"org.admin":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
+	"org.owner":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
+	"org.admin":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
 	"org.member":      {"org.read", "app.create", "app.read"},
 	"org.viewer":      {"org.read", "app.read"},
-	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
+	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
 	"team.member":     {"org.read", "app.read", "app.config.write", "app.deploy"},
-	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy"},
+	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
 	"app.developer":   {"org.read", "app.read", "app.config.write", "app.deploy"},
 	"app.viewer":      {"org.read", "app.read"},
 	"":                {"org.read"}, // a user of the organization without any binding
@@ -209,6 +215,13 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		blob := drift.BlobID([]byte(sharedManifest))
 		must(h.t, h.s.SetSnapshot(ctx, h.app.ID, store.Snapshot{Raw: sharedManifest, Commit: "c0", BlobID: blob}, false))
 		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: sharedManifest + "# rbac\n", BaseBlobID: blob, BaseRaw: sharedManifest}, false))
+	case "POST /api/v1/apps/:slug/secrets":
+		req.body = map[string]any{"key": "API_KEY", "value": "v4lue"}
+	case "POST /api/v1/apps/:slug/secrets/import":
+		req.body = "API_KEY=v4lue\n"
+	case "DELETE /api/v1/apps/:slug/secrets/:key":
+		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: sharedManifest + "[env]\nAPI_KEY = \"x\"\n"}, false))
+		req.path = "/api/v1/apps/" + h.app.Slug + "/secrets/API_KEY"
 	case "DELETE /api/v1/apps/:slug/config/draft":
 		must(h.t, h.s.SaveDraft(ctx, h.app.ID, store.Draft{Raw: "schema = 1\n"}, false))
 	case "POST /api/v1/apps/:slug/environments":

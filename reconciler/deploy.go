@@ -66,6 +66,8 @@ type Deployer struct {
 	// ServiceAccountAnnotations go on the rendered ServiceAccount: the same
 	// map as Onboarder's, or a deploy removes what onboarding applied.
 	ServiceAccountAnnotations map[string]string
+	// Secrets opens sealed values; stored objects keep Secrets masked.
+	Secrets *Secrets
 }
 
 // Run executes one deployment from its current state to a final one. Each
@@ -133,7 +135,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		detail := fmt.Sprintf("%d objects rendered", len(objs))
 		if dep.Trigger == "rollback" && dep.Rendered != "" {
 			detail = fmt.Sprintf("re-applying the %d objects of deployment %d", len(objs), dep.RollbackOf)
-		} else if text, err = yamlText(objs); err != nil {
+		} else if text, err = storedText(objs); err != nil {
 			return d.fail(ctx, dep, StateRendering, err)
 		}
 		if err := d.transition(ctx, dep, StateRendering, StateApplying, store.TransitionUpdate{Detail: detail, Rendered: &text}); err != nil {
@@ -214,6 +216,9 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 		if err != nil {
 			return nil, nil, fmt.Errorf("deployment %d: stored objects: %w", dep.ID, err)
 		}
+		if err := d.Secrets.Restore(ctx, app, env, dep.ManifestRaw, objs); err != nil {
+			return nil, nil, fmt.Errorf("deployment %d: %w", dep.ID, err)
+		}
 		return objs, m, nil
 	}
 	image := imageRef(dep.Image, dep.ImageDigest)
@@ -226,8 +231,12 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 			image = imageRef(last[0].Image, last[0].ImageDigest)
 		}
 	}
-	objs, err := render.Render(m, render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations})
+	in := render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
+		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations}
+	if err := d.Secrets.Input(ctx, app, m, &in); err != nil {
+		return nil, nil, err
+	}
+	objs, err := render.Render(m, in)
 	if err != nil {
 		return nil, nil, err
 	}

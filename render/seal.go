@@ -56,6 +56,25 @@ func Open(identity age.Identity, sealed string) ([]byte, error) {
 	return plain, nil
 }
 
+// OpenAll opens every sealed value of m's env (m is usually one
+// environment's manifest, m.Environment(name)), for Input.Opened. The
+// error names the key whose value does not open.
+func OpenAll(m *Manifest, identity age.Identity) (map[string]string, error) {
+	opened := map[string]string{}
+	for _, k := range sortedKeys(m.Env) {
+		v := m.Env[k]
+		if !IsSealed(v) {
+			continue
+		}
+		plain, err := Open(identity, v)
+		if err != nil {
+			return nil, fmt.Errorf("env %s: %w", k, err)
+		}
+		opened[k] = string(plain)
+	}
+	return opened, nil
+}
+
 // ParseRecipient parses an age X25519 recipient ("age1…").
 func ParseRecipient(s string) (age.Recipient, error) {
 	r, err := age.ParseX25519Recipient(strings.TrimSpace(s))

@@ -187,21 +187,10 @@ func openSealed(m *render.Manifest, identityFile string) (map[string]string, err
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	ids, err := age.ParseIdentities(f)
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", identityFile, err)
 	}
-	opened := map[string]string{}
-	for k, v := range m.Env {
-		if !render.IsSealed(v) {
-			continue
-		}
-		plain, err := render.Open(ids[0], v)
-		if err != nil {
-			return nil, fmt.Errorf("env %s: %w", k, err)
-		}
-		opened[k] = string(plain)
-	}
-	return opened, nil
+	return render.OpenAll(m, ids[0])
 }

@@ -76,10 +76,20 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	if box != nil {
 		opts.Secrets = box
 	}
+	secrets := &reconciler.Secrets{Store: s}
+	if box != nil {
+		id, err := reconciler.PlatformIdentity(ctx, s, box)
+		if err != nil {
+			return err
+		}
+		secrets.Identity = id
+		opts.Recipient = id.Recipient()
+		log.Info("platform identity ready", "recipient", id.Recipient().String())
+	}
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
 	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log, LeaseTTL: c.DeployLeaseTTL,
-		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For, ServiceAccountAnnotations: c.ServiceAccountAnnotations}}
-	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log}
+		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For, ServiceAccountAnnotations: c.ServiceAccountAnnotations, Secrets: secrets}}
+	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log, Secrets: secrets}
 	runner.Deployer.Succeeded = drifts.Trigger
 	opts.Drift = drifts
 	poller.Queued = runner.Wake
