@@ -264,6 +264,13 @@ func (l *lockedBuilder) WriteString(s string) {
 	l.b.WriteString(s)
 }
 
+// Write makes it a process's stdout and stderr.
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
 func (l *lockedBuilder) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
