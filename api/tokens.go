@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -89,10 +90,35 @@ func newDeployTokenDTO(t *store.DeployToken) deployTokenDTO {
 
 type createDeployTokenRequest struct {
 	Name string `json:"name"`
-	// Scopes: deploy and/or read; default both.
-	Scopes []string `json:"scopes"`
+	// Scopes: deploy and/or read, as a list or a comma-separated string
+	// ("deploy,read"); default both.
+	Scopes scopeList `json:"scopes" openapi:"string"`
 	// ExpiresInDays: default 365, at most 3650.
 	ExpiresInDays *int `json:"expires_in_days"`
+}
+
+// scopeList is a JSON list of scopes or one comma-separated string.
+type scopeList []string
+
+// UnmarshalJSON accepts ["deploy","read"] and "deploy,read".
+func (s *scopeList) UnmarshalJSON(b []byte) error {
+	var list []string
+	if err := json.Unmarshal(b, &list); err == nil {
+		*s = list
+		return nil
+	}
+	var csv string
+	if err := json.Unmarshal(b, &csv); err != nil {
+		return fmt.Errorf("scopes: want a list or a comma-separated string: %w", err)
+	}
+	out := scopeList{}
+	for _, part := range strings.Split(csv, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	*s = out
+	return nil
 }
 
 type createDeployTokenResponse struct {

@@ -265,3 +265,25 @@ func TestDeployTokenBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// Scopes may be given as one comma-separated string.
+func TestDeployTokenScopesCommaSeparated(t *testing.T) {
+	h := newHarness(t)
+	admin := h.user("admin@acme.test", "app.admin")
+	var created struct {
+		Scopes []string `json:"scopes"`
+		Token  string   `json:"token"`
+	}
+	res := h.do(request{method: http.MethodPost, path: "/api/v1/apps/shop/tokens", token: admin,
+		body: map[string]any{"name": "ci", "scopes": "deploy, read"}})
+	ok(t, res, http.StatusCreated)
+	res.decode(t, &created)
+	if len(created.Scopes) != 2 || created.Scopes[0] != "deploy" || created.Scopes[1] != "read" {
+		t.Fatalf("scopes = %v", created.Scopes)
+	}
+	res = h.do(request{method: http.MethodPost, path: "/api/v1/apps/shop/tokens", token: admin,
+		body: map[string]any{"name": "ci2", "scopes": "deploy,admin"}})
+	if _, field := res.errorCode(); res.Code != http.StatusBadRequest || field != "scopes" {
+		t.Fatalf("unknown scope: %d %s", res.Code, res.body)
+	}
+}
