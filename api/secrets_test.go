@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/astrolift/astrolift/render"
 	"github.com/astrolift/astrolift/store"
@@ -174,5 +176,34 @@ func TestAppMembers(t *testing.T) {
 	}
 	if emails["viewer@acme.test"] != "app.viewer" || emails["dev@acme.test"] != "app.developer" || len(emails) != 2 {
 		t.Fatalf("bindings = %+v", out.Bindings)
+	}
+}
+
+// An APP binding granted through /api/v1/members with an expiry works
+// until it expires, then stops, and leaves the app's members list.
+func TestAppBindingExpires(t *testing.T) {
+	h := newHarness(t)
+	admin := h.user("admin@acme.test", "app.admin")
+	guest := h.user("guest@acme.test", "")
+	expires := h.clock.Now().Add(time.Hour)
+	ok(t, h.do(request{method: http.MethodPost, path: "/api/v1/members", token: admin,
+		body: map[string]any{"email": "guest@acme.test", "role": "app.viewer", "scope": "shop", "expires_at": expires}}), http.StatusCreated)
+	ok(t, h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/secrets", token: guest}), http.StatusOK)
+	members := func() int {
+		var out struct {
+			Bindings []json.RawMessage `json:"bindings"`
+		}
+		h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/members", token: admin}).decode(t, &out)
+		return len(out.Bindings)
+	}
+	if n := members(); n != 2 {
+		t.Fatalf("members before expiry = %d, want 2", n)
+	}
+	h.clock.Advance(61 * time.Minute)
+	if res := h.do(request{method: http.MethodGet, path: "/api/v1/apps/shop/secrets", token: guest}); res.Code != http.StatusForbidden {
+		t.Fatalf("after expiry: %d %s", res.Code, res.body)
+	}
+	if n := members(); n != 1 {
+		t.Fatalf("members after expiry = %d, want 1", n)
 	}
 }
