@@ -222,6 +222,16 @@ func (a *API) previewTargets(ctx context.Context, app *store.App, m *render.Mani
 	return targets, nil
 }
 
+// newDraft is the draft of text: a new one is based on the snapshot, an
+// existing one keeps its base (and its pull request: keepPR).
+func newDraft(app *store.App, text string, userID int64) (d store.Draft, keepPR bool) {
+	d = store.Draft{Raw: text, BaseBlobID: app.Manifest.BlobID, BaseRaw: app.Manifest.Raw, StagedBy: userID}
+	if app.Draft != nil {
+		d.BaseBlobID, d.BaseRaw, keepPR = app.Draft.BaseBlobID, app.Draft.BaseRaw, true
+	}
+	return d, keepPR
+}
+
 // saveDraft stores the editor's text as the draft, valid or not; the answer
 // carries the render errors. A new draft is based on the snapshot's blob; an
 // existing draft keeps its base (and its pull request).
@@ -238,11 +248,7 @@ func (a *API) saveDraft(c *gin.Context) {
 	ctx := c.Request.Context()
 	app := c.MustGet("app").(*store.App)
 	p := principalOf(c)
-	d := store.Draft{Raw: req.Source, BaseBlobID: app.Manifest.BlobID, BaseRaw: app.Manifest.Raw, StagedBy: p.user.ID}
-	keepPR := false
-	if app.Draft != nil {
-		d.BaseBlobID, d.BaseRaw, keepPR = app.Draft.BaseBlobID, app.Draft.BaseRaw, true
-	}
+	d, keepPR := newDraft(app, req.Source, p.user.ID)
 	if err := a.store.SaveDraft(ctx, app.ID, d, keepPR); err != nil {
 		a.fail(c, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -141,7 +142,7 @@ func (a *API) secretsView(ctx context.Context, app *store.App, only string) (*se
 				continue
 			}
 			for _, b := range m.Environment(e).Secrets.Bundles {
-				if seen[e+"/"+b] || (e != "" && contains(m.Secrets.Bundles, b)) {
+				if seen[e+"/"+b] || (e != "" && slices.Contains(m.Secrets.Bundles, b)) {
 					continue
 				}
 				seen[e+"/"+b] = true
@@ -156,15 +157,6 @@ func (a *API) secretsView(ctx context.Context, app *store.App, only string) (*se
 		}
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -272,11 +264,7 @@ func (a *API) stageSecrets(c *gin.Context, env string, pairs []dotenv.Pair, what
 func (a *API) saveSecretDraft(c *gin.Context, app *store.App, text, what string) {
 	ctx := c.Request.Context()
 	p := principalOf(c)
-	d := store.Draft{Raw: text, BaseBlobID: app.Manifest.BlobID, BaseRaw: app.Manifest.Raw, StagedBy: p.user.ID}
-	keepPR := app.Draft != nil
-	if keepPR {
-		d.BaseBlobID, d.BaseRaw = app.Draft.BaseBlobID, app.Draft.BaseRaw
-	}
+	d, keepPR := newDraft(app, text, p.user.ID)
 	if err := a.store.SaveDraft(ctx, app.ID, d, keepPR); err != nil {
 		a.fail(c, err)
 		return
