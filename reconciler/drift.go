@@ -30,6 +30,9 @@ type DriftChecker struct {
 	// Interval between checks of each environment (default 3 min).
 	Interval time.Duration
 	Log      *slog.Logger
+	// Box opens the sealed Secret values of the deployments' stored
+	// objects (Deployer.Box seals them).
+	Box Opener
 
 	wakeOnce sync.Once
 	wake     chan int64
@@ -175,6 +178,9 @@ func (c *DriftChecker) detect(ctx context.Context, env *store.Environment, depID
 		return nil, nil, nil, err
 	}
 	objs, err := ssautils.ReadObjects(strings.NewReader(dep.Rendered))
+	if err == nil {
+		err = openStored(c.Box, objs)
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("deployment %d: stored objects: %w", depID, err)
 	}
