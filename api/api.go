@@ -74,9 +74,6 @@ type Options struct {
 	// Recipient is the platform's age recipient: the Secrets page seals
 	// values to it. Nil: secrets cannot be set (503).
 	Recipient *age.X25519Recipient
-	// BundleKeys lists the keys of an organization's secret bundle, for
-	// the Secrets page; nil lists none.
-	BundleKeys func(ctx context.Context, orgID int64, bundle string) ([]string, error)
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

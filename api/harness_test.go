@@ -54,18 +54,20 @@ type harness struct {
 	env     *store.Environment
 	// identity is the platform's age identity the API seals secrets to.
 	identity *age.X25519Identity
+	dbPath   string // the SQLite file (tests search it for plaintext)
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"), store.Options{Now: c.Now})
+	dbPath := filepath.Join(t.TempDir(), "a.db")
+	s, err := store.Open(ctx, dbPath, store.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	h := &harness{t: t, s: s, clock: c}
+	h := &harness{t: t, s: s, clock: c, dbPath: dbPath}
 	cache := &git.Cache{Dir: t.TempDir()}
 	h.poller = &reconciler.Poller{Store: s, Cache: cache, Interval: time.Hour, Now: c.Now}
 	box, err := secretbox.New(bytes.Repeat([]byte{4}, 32))

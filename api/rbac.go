@@ -28,6 +28,8 @@ const (
 	PermDeploymentApprov Permission = "deployment.approve"
 	PermMembersManage    Permission = "members.manage"
 	PermConnectionsWrite Permission = "connections.write"
+	// PermSecretsManage writes the organization's secret bundles.
+	PermSecretsManage Permission = "secrets.manage"
 )
 
 // Role is a named set of permissions granted at one scope level.
@@ -46,9 +48,9 @@ var appAdminPerms = []Permission{PermAppRead, PermAppUpdate, PermAppDelete, Perm
 // projects and their apps; an APP binding to one app.
 var Roles = []Role{
 	{"org.owner", store.ScopeOrg, "everything, including members at every scope",
-		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate, PermConnectionsWrite}, appAdminPerms...)},
+		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate, PermConnectionsWrite, PermSecretsManage}, appAdminPerms...)},
 	{"org.admin", store.ScopeOrg, "everything, including members at every scope",
-		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate, PermConnectionsWrite}, appAdminPerms...)},
+		append([]Permission{PermOrgRead, PermTeamsWrite, PermProjectsWrite, PermAppCreate, PermConnectionsWrite, PermSecretsManage}, appAdminPerms...)},
 	{"org.member", store.ScopeOrg, "reads everything, registers apps",
 		[]Permission{PermOrgRead, PermAppCreate, PermAppRead}},
 	{"org.viewer", store.ScopeOrg, "reads everything",

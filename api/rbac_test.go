@@ -44,6 +44,12 @@ var wantPermission = map[string]api.Permission{
 	"DELETE /api/v1/scm-connections/:id":                "connections.write",
 	"POST /api/v1/scm-connections/:id/test":             "connections.write",
 	"GET /api/v1/scm-connections/:id/repos":             "org.read",
+	"GET /api/v1/secret-bundles":                        "org.read",
+	"POST /api/v1/secret-bundles":                       "secrets.manage",
+	"GET /api/v1/secret-bundles/:name":                  "org.read",
+	"PUT /api/v1/secret-bundles/:name/values/:key":      "secrets.manage",
+	"DELETE /api/v1/secret-bundles/:name/values/:key":   "secrets.manage",
+	"DELETE /api/v1/secret-bundles/:name":               "secrets.manage",
 	"POST /api/v1/apps/:slug/config/push":               "app.config.write",
 	"GET /api/v1/secrets/recipient":                     "org.read",
 	"GET /api/v1/apps/:slug/secrets":                    "app.read",
@@ -88,18 +94,22 @@ var wantPermission = map[string]api.Permission{
 // their permission (a team maintainer manages the team's members, not the
 // organization's accounts).
 var orgLevel = map[string]bool{
-	"POST /api/v1/scm-connections":          true,
-	"DELETE /api/v1/scm-connections/:id":    true,
-	"POST /api/v1/scm-connections/:id/test": true,
-	"POST /api/v1/users":                    true,
-	"POST /api/v1/teams":                    true,
+	"POST /api/v1/scm-connections":                    true,
+	"DELETE /api/v1/scm-connections/:id":              true,
+	"POST /api/v1/scm-connections/:id/test":           true,
+	"POST /api/v1/secret-bundles":                     true,
+	"PUT /api/v1/secret-bundles/:name/values/:key":    true,
+	"DELETE /api/v1/secret-bundles/:name/values/:key": true,
+	"DELETE /api/v1/secret-bundles/:name":             true,
+	"POST /api/v1/users":                              true,
+	"POST /api/v1/teams":                              true,
 }
 
 // rolePermissions is what each built-in role may do on the harness's team,
 // project and app, again written down independently of rbac.go.
 var rolePermissions = map[string][]api.Permission{
-	"org.owner":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
-	"org.admin":       {"connections.write", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
+	"org.owner":       {"connections.write", "secrets.manage", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
+	"org.admin":       {"connections.write", "secrets.manage", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
 	"org.member":      {"org.read", "app.create", "app.read"},
 	"org.viewer":      {"org.read", "app.read"},
 	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
@@ -180,6 +190,16 @@ func (h *harness) matrixRequest(rt api.Route) request {
 	case "DELETE /api/v1/scm-connections/:id", "POST /api/v1/scm-connections/:id/test", "GET /api/v1/scm-connections/:id/repos":
 		conn := h.giteaConnection("gitea")
 		req.path = strings.Replace(rt.Path, ":id", fmt.Sprint(conn.ID), 1)
+	case "POST /api/v1/secret-bundles":
+		req.body = map[string]any{"name": "stripe-live", "description": "Stripe", "values": map[string]string{"STRIPE_KEY": "sk_test_rbac"}}
+	case "GET /api/v1/secret-bundles/:name", "DELETE /api/v1/secret-bundles/:name",
+		"PUT /api/v1/secret-bundles/:name/values/:key", "DELETE /api/v1/secret-bundles/:name/values/:key":
+		b := &store.SecretBundle{OrgID: h.org.ID, Name: "stripe-live"}
+		must(h.t, h.s.CreateSecretBundle(ctx, b, map[string][]byte{"STRIPE_KEY": h.box.Seal(store.SecretBundlePurpose, []byte("sk_test_rbac"))}))
+		req.path = strings.NewReplacer(":name", b.Name, ":key", "STRIPE_KEY").Replace(rt.Path)
+		if rt.Method == http.MethodPut {
+			req.body = map[string]any{"value": "sk_test_rotated"}
+		}
 	case "POST /api/v1/teams":
 		req.body = map[string]any{"name": "Search"}
 	case "DELETE /api/v1/teams/:team":

@@ -75,6 +75,13 @@ func (a *API) Routes() []Route {
 		{http.MethodPost, "/api/v1/scm-connections/:id/test", "Check a connection's credentials with its host now: account, write access, scopes", PermConnectionsWrite, scopeOrg, a.testConnection, nil, connectionTestResponse{}},
 		{http.MethodGet, "/api/v1/scm-connections/:id/repos", "Repositories the connection sees, for the registration picker (?q, ?page, ?per_page)", PermOrgRead, scopeOrg, a.listConnectionRepos, nil, repoListResponse{}},
 
+		{http.MethodGet, "/api/v1/secret-bundles", "List the organization's secret bundles with their keys (values are never shown)", PermOrgRead, scopeOrg, a.listSecretBundles, nil, Page[secretBundleDTO]{}},
+		{http.MethodPost, "/api/v1/secret-bundles", "Create a secret bundle; its values are sealed with the master key and never shown again", PermSecretsManage, scopeOrg, a.createSecretBundle, secretBundleRequest{}, secretBundleDTO{}},
+		{http.MethodGet, "/api/v1/secret-bundles/:name", "A secret bundle's keys (never values) and the apps and environments whose manifests attach it", PermOrgRead, scopeOrg, a.getSecretBundle, nil, secretBundleDetailDTO{}},
+		{http.MethodPut, "/api/v1/secret-bundles/:name/values/:key", "Set or rotate one value (sealed); nothing deploys, each app's next deployment picks it up", PermSecretsManage, scopeOrg, a.setSecretBundleValue, secretValueRequest{}, secretBundleDTO{}},
+		{http.MethodDelete, "/api/v1/secret-bundles/:name/values/:key", "Remove a key and its value from a secret bundle", PermSecretsManage, scopeOrg, a.deleteSecretBundleValue, nil, nil},
+		{http.MethodDelete, "/api/v1/secret-bundles/:name", "Delete a secret bundle (soft; refused while an app's manifest attaches it)", PermSecretsManage, scopeOrg, a.deleteSecretBundle, nil, nil},
+
 		{http.MethodGet, "/api/v1/apps", "List the apps the caller may read (?project, ?status, ?q, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listApps, nil, Page[appDTO]{}},
 		{http.MethodPost, "/api/v1/apps", "Register an app in a project (app.create on the project's team or org)", PermAppCreate, scopeHandler, a.createApp, createAppRequest{}, appDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug", "Show an app", PermAppRead, scopeApp, a.getApp, nil, appDTO{}},

@@ -134,7 +134,7 @@ func (a *API) secretsView(ctx context.Context, app *store.App, only string) (*se
 			}
 		}
 	}
-	if a.opts.BundleKeys != nil {
+	{
 		seen := map[string]bool{}
 		envs := append([]string{""}, m.Environments()...)
 		for _, e := range envs {
@@ -146,12 +146,15 @@ func (a *API) secretsView(ctx context.Context, app *store.App, only string) (*se
 					continue
 				}
 				seen[e+"/"+b] = true
-				keys, err := a.opts.BundleKeys(ctx, app.OrgID, b)
+				bundle, err := a.store.GetSecretBundle(ctx, app.OrgID, b)
+				if errors.Is(err, store.ErrNotFound) {
+					continue // the deployment will fail naming it; the list shows what exists
+				}
 				if err != nil {
 					return nil, err
 				}
-				for _, k := range keys {
-					out.Items = append(out.Items, secretDTO{Key: k, Source: "bundle", Environment: e, Bundle: b, Sealed: true, Value: maskedValue})
+				for _, k := range bundle.Keys {
+					out.Items = append(out.Items, secretDTO{Key: k.Key, Source: "bundle", Environment: e, Bundle: b, Sealed: true, Value: maskedValue})
 				}
 			}
 		}

@@ -34,9 +34,12 @@ func TestSecretsPage(t *testing.T) {
 	dev := h.user("dev@acme.test", "team.maintainer") // team.member may not write secrets
 	base := "/api/v1/apps/shop/secrets"
 	const plain = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
-	manifest := "schema = 1\n\n# runtime settings\n[env]\nLOG_LEVEL = \"info\" # noisy in staging\n\n[workloads.web]\n[[workloads.web.containers]]\nimage = \"nginx:1.27\"\nport = 80\n\n[environments.staging.env]\nLOG_LEVEL = \"debug\"\n"
+	manifest := "schema = 1\n\n[secrets]\nbundles = [\"stripe-live\"]\n\n# runtime settings\n[env]\nLOG_LEVEL = \"info\" # noisy in staging\n\n[workloads.web]\n[[workloads.web.containers]]\nimage = \"nginx:1.27\"\nport = 80\n\n[environments.staging.env]\nLOG_LEVEL = \"debug\"\n"
 	must(t, h.s.SetSnapshot(ctx, h.app.ID, store.Snapshot{Raw: manifest, Commit: "c1", BlobID: "b1"}, false))
 
+	owner := h.user("owner@acme.test", "org.owner")
+	ok(t, h.do(request{method: http.MethodPost, path: "/api/v1/secret-bundles", token: owner,
+		body: map[string]any{"name": "stripe-live", "values": map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_bundle_771"}}}), http.StatusCreated)
 	var rec struct{ Recipient string }
 	h.do(request{method: http.MethodGet, path: "/api/v1/secrets/recipient", token: dev}).decode(t, &rec)
 	if rec.Recipient != h.identity.Recipient().String() {
@@ -91,6 +94,9 @@ func TestSecretsPage(t *testing.T) {
 			t.Errorf("secrets list lacks %s: %v", want, got)
 		}
 	}
+	if got["/STRIPE_WEBHOOK_SECRET"] != "bundle" {
+		t.Errorf("secrets list lacks the bundle's key: %v", got)
+	}
 	app, _ = h.s.GetApp(ctx, "shop")
 	m, err = render.Parse("astrolift.toml", []byte(app.Draft.Raw))
 	must(t, err)
@@ -118,7 +124,7 @@ func TestSecretsPage(t *testing.T) {
 	ok(t, res, http.StatusOK)
 
 	// No answer, no stored row, no event holds a plaintext.
-	secrets := []string{plain, "pw-2931", "MIIEv-secret-line", "tok-8812"}
+	secrets := []string{plain, "pw-2931", "MIIEv-secret-line", "tok-8812", "whsec_bundle_771"}
 	app, _ = h.s.GetApp(ctx, "shop")
 	events, err := h.s.ListEvents(ctx, store.EventFilter{OrgID: h.org.ID, Limit: 500})
 	must(t, err)

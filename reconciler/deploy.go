@@ -66,8 +66,14 @@ type Deployer struct {
 	// ServiceAccountAnnotations go on the rendered ServiceAccount: the same
 	// map as Onboarder's, or a deploy removes what onboarding applied.
 	ServiceAccountAnnotations map[string]string
-	// Secrets opens sealed values; stored objects keep Secrets masked.
+	// Secrets opens the manifest's sealed values with the platform identity.
 	Secrets *Secrets
+	// Box is the master key: it opens the values of the secret bundles an
+	// environment attaches, and seals the Secret values of the objects a
+	// deployment stores (opened again to re-apply them). Nil: attaching a
+	// bundle fails the deployment, and stored objects keep Secret values
+	// as rendered.
+	Box Box
 }
 
 // Run executes one deployment from its current state to a final one. Each
@@ -135,7 +141,7 @@ func (d *Deployer) Run(ctx context.Context, id int64) error {
 		detail := fmt.Sprintf("%d objects rendered", len(objs))
 		if dep.Trigger == "rollback" && dep.Rendered != "" {
 			detail = fmt.Sprintf("re-applying the %d objects of deployment %d", len(objs), dep.RollbackOf)
-		} else if text, err = storedText(objs); err != nil {
+		} else if text, err = yamlText(sealStored(d.Box, objs)); err != nil {
 			return d.fail(ctx, dep, StateRendering, err)
 		}
 		if err := d.transition(ctx, dep, StateRendering, StateApplying, store.TransitionUpdate{Detail: detail, Rendered: &text}); err != nil {
@@ -213,11 +219,11 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 	}
 	if dep.Rendered != "" && (dep.Status != StateRendering || dep.Trigger == "rollback") {
 		objs, err := ssautils.ReadObjects(strings.NewReader(dep.Rendered))
+		if err == nil {
+			err = openStored(d.Box, objs)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("deployment %d: stored objects: %w", dep.ID, err)
-		}
-		if err := d.Secrets.Restore(ctx, app, env, dep.ManifestRaw, objs); err != nil {
-			return nil, nil, fmt.Errorf("deployment %d: %w", dep.ID, err)
 		}
 		return objs, m, nil
 	}
@@ -231,8 +237,16 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 			image = imageRef(last[0].Image, last[0].ImageDigest)
 		}
 	}
+	// The bundles this environment attaches, read now: a value rotated
+	// since the last deployment is picked up here.
+	var bundles map[string]string
+	if names := m.Environment(env.Name).Secrets.Bundles; len(names) > 0 {
+		if bundles, err = BundleValues(ctx, d.Store, d.Box, app.OrgID, names); err != nil {
+			return nil, nil, fmt.Errorf("environment %s: %w", env.Name, err)
+		}
+	}
 	in := render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations}
+		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations, Bundles: bundles}
 	if err := d.Secrets.Input(ctx, app, m, &in); err != nil {
 		return nil, nil, err
 	}

@@ -27,11 +27,12 @@ type DriftChecker struct {
 	Store   *store.Store
 	Cluster func(ctx context.Context, env *store.Environment) (*ClusterClient, error)
 	Holder  string
-	// Secrets renders the Secrets that stored objects keep masked.
-	Secrets *Secrets
 	// Interval between checks of each environment (default 3 min).
 	Interval time.Duration
 	Log      *slog.Logger
+	// Box opens the sealed Secret values of the deployments' stored
+	// objects (Deployer.Box seals them).
+	Box Opener
 
 	wakeOnce sync.Once
 	wake     chan int64
@@ -177,15 +178,11 @@ func (c *DriftChecker) detect(ctx context.Context, env *store.Environment, depID
 		return nil, nil, nil, err
 	}
 	objs, err := ssautils.ReadObjects(strings.NewReader(dep.Rendered))
+	if err == nil {
+		err = openStored(c.Box, objs)
+	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("deployment %d: stored objects: %w", depID, err)
-	}
-	app, err := c.Store.GetAppByID(ctx, dep.AppID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := c.Secrets.Restore(ctx, app, env, dep.ManifestRaw, objs); err != nil {
-		return nil, nil, nil, fmt.Errorf("deployment %d: %w", depID, err)
 	}
 	cc, err := c.Cluster(ctx, env)
 	if err != nil {

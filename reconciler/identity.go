@@ -13,17 +13,6 @@ import (
 // identity.
 const PurposeAgeIdentity = "platform-age-identity"
 
-// Sealer seals values with the master key.
-type Sealer interface {
-	Seal(purpose string, plaintext []byte) []byte
-}
-
-// Box seals and opens values with the master key.
-type Box interface {
-	Sealer
-	Opener
-}
-
 // PlatformIdentity returns the platform's age identity, which opens the
 // sealed values of manifests (the Secrets page seals to its recipient). It
 // is generated on the first start and stored sealed with the master key;

@@ -1,6 +1,7 @@
 package reconciler_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"filippo.io/age"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/render"
 	"github.com/astrolift/astrolift/store"
@@ -15,9 +17,9 @@ import (
 
 // TestSealedValuesDeployed: a sealed env value is opened with the platform
 // identity into the cluster's Secret, while the deployment the store keeps
-// holds the Secret masked; a redeploy of the stored objects and a drift
-// check render it again (no false drift), and without an identity the
-// deployment fails saying why.
+// holds it sealed with the master key; a re-apply of the stored objects and
+// a drift check open it again (no false drift), and without an identity
+// the deployment fails saying why.
 func TestSealedValuesDeployed(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -28,8 +30,10 @@ func TestSealedValuesDeployed(t *testing.T) {
 	must(t, err)
 	manifest := "schema = 1\n[env]\nLOG_LEVEL = \"info\"\nSTRIPE_KEY = \"" + sealed + "\"\n[workloads.web]\n[[workloads.web.containers]]\nimage = \"nginx:1.27\"\nport = 80\n"
 	a, e := f.appEnv("vault", "production")
+	box, err := secretbox.New(bytes.Repeat([]byte{3}, 32))
+	must(t, err)
 	secrets := &reconciler.Secrets{Store: f.s, Identity: id}
-	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t), Secrets: secrets}
+	d := &reconciler.Deployer{Store: f.s, Cluster: localCluster(t), Secrets: secrets, Box: box}
 
 	dep := &store.Deployment{AppID: a.ID, EnvironmentID: e.ID, Trigger: "manual", Status: "pending", ManifestRaw: manifest}
 	must(t, f.s.CreateDeployment(ctx, dep, "test"))
@@ -62,7 +66,7 @@ func TestSealedValuesDeployed(t *testing.T) {
 	}
 
 	// The drift check compares the rendered Secret, not the mask.
-	drifts := &reconciler.DriftChecker{Store: f.s, Cluster: localCluster(t), Secrets: secrets}
+	drifts := &reconciler.DriftChecker{Store: f.s, Cluster: localCluster(t), Box: box}
 	rep, err := drifts.Check(ctx, e, rb.ID)
 	must(t, err)
 	if len(rep.Objects) != 0 {

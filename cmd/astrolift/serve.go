@@ -59,7 +59,7 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	cache := &git.Cache{Dir: filepath.Join(c.DataDir, "git-cache")}
 	var box *secretbox.Box
 	if key, err := secretbox.LoadKey(c.DataDir, c.dev); err != nil {
-		log.Warn("no master key: webhooks and SCM credentials are unavailable", "error", err)
+		log.Warn("no master key: webhooks, SCM credentials and secret bundles are unavailable", "error", err)
 	} else if box, err = secretbox.New(key); err != nil {
 		return err
 	}
@@ -89,7 +89,10 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
 	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log, LeaseTTL: c.DeployLeaseTTL,
 		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For, ServiceAccountAnnotations: c.ServiceAccountAnnotations, Secrets: secrets}}
-	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log, Secrets: secrets}
+	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log, Box: opener}
+	if box != nil {
+		runner.Deployer.Box = box
+	}
 	runner.Deployer.Succeeded = drifts.Trigger
 	opts.Drift = drifts
 	poller.Queued = runner.Wake
