@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/scm"
 	"github.com/astrolift/astrolift/store"
 )
@@ -70,6 +71,12 @@ type Options struct {
 	// (http://astrolift.example.com); registered webhooks post to
 	// <ExternalURL>/api/v1/hooks/…. Empty: webhooks are not registered.
 	ExternalURL string
+	// Webhooks sends outbound webhooks' test pings (the dispatcher); nil
+	// answers 503 there.
+	Webhooks WebhookPinger
+	// WebhookPolicy decides which outbound webhook URLs are accepted
+	// (the zero value: public addresses only).
+	WebhookPolicy ssrf.Policy
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

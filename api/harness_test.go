@@ -19,6 +19,7 @@ import (
 
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/secretbox"
+	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
@@ -51,18 +52,20 @@ type harness struct {
 	poller  *reconciler.Poller
 	box     *secretbox.Box
 	env     *store.Environment
+	dbPath  string
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"), store.Options{Now: c.Now})
+	dbPath := filepath.Join(t.TempDir(), "a.db")
+	s, err := store.Open(ctx, dbPath, store.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	h := &harness{t: t, s: s, clock: c}
+	h := &harness{t: t, s: s, clock: c, dbPath: dbPath}
 	cache := &git.Cache{Dir: t.TempDir()}
 	h.poller = &reconciler.Poller{Store: s, Cache: cache, Interval: time.Hour, Now: c.Now}
 	box, err := secretbox.New(bytes.Repeat([]byte{4}, 32))
@@ -70,7 +73,9 @@ func newHarness(t *testing.T) *harness {
 	h.box = box
 	h.poller.Auth = reconcilerAuth(h)
 	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box,
-		SCM: connect.New, ExternalURL: "http://astrolift.test"}).Handler()
+		SCM: connect.New, ExternalURL: "http://astrolift.test",
+		// Webhook receivers in tests listen on loopback, allowed explicitly.
+		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}
