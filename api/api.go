@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/scm"
 	"github.com/astrolift/astrolift/store"
 )
@@ -74,6 +75,12 @@ type Options struct {
 	// Recipient is the platform's age recipient: the Secrets page seals
 	// values to it. Nil: secrets cannot be set (503).
 	Recipient *age.X25519Recipient
+	// Webhooks sends outbound webhooks' test pings (the dispatcher); nil
+	// answers 503 there.
+	Webhooks WebhookPinger
+	// WebhookPolicy decides which outbound webhook URLs are accepted
+	// (the zero value: public addresses only).
+	WebhookPolicy ssrf.Policy
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

@@ -20,6 +20,7 @@ import (
 
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/secretbox"
+	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
@@ -77,7 +78,9 @@ func newHarness(t *testing.T) *harness {
 	h.identity, err = age.GenerateX25519Identity()
 	must(t, err)
 	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box,
-		SCM: connect.New, ExternalURL: "http://astrolift.test", Recipient: h.identity.Recipient()}).Handler()
+		SCM: connect.New, ExternalURL: "http://astrolift.test", Recipient: h.identity.Recipient(),
+		// Webhook receivers in tests listen on loopback, allowed explicitly.
+		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

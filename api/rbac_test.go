@@ -88,6 +88,16 @@ var wantPermission = map[string]api.Permission{
 	"POST /api/v1/deployments/:id/:action":              "app.deploy",
 	"GET /api/v1/events":                                "org.read",
 	"GET /api/v1/stream":                                "org.read",
+	"GET /api/v1/apps/:slug/webhooks":                   "app.update",
+	"POST /api/v1/apps/:slug/webhooks":                  "app.update",
+	"DELETE /api/v1/apps/:slug/webhooks/:id":            "app.update",
+	"POST /api/v1/apps/:slug/webhooks/:id/ping":         "app.update",
+	"GET /api/v1/apps/:slug/webhooks/:id/deliveries":    "app.update",
+	"GET /api/v1/webhooks":                              "connections.write",
+	"POST /api/v1/webhooks":                             "connections.write",
+	"DELETE /api/v1/webhooks/:id":                       "connections.write",
+	"POST /api/v1/webhooks/:id/ping":                    "connections.write",
+	"GET /api/v1/webhooks/:id/deliveries":               "connections.write",
 }
 
 // orgLevel routes act on the organization itself: only ORG bindings grant
@@ -101,6 +111,11 @@ var orgLevel = map[string]bool{
 	"PUT /api/v1/secret-bundles/:name/values/:key":    true,
 	"DELETE /api/v1/secret-bundles/:name/values/:key": true,
 	"DELETE /api/v1/secret-bundles/:name":             true,
+	"GET /api/v1/webhooks":                            true,
+	"POST /api/v1/webhooks":                           true,
+	"DELETE /api/v1/webhooks/:id":                     true,
+	"POST /api/v1/webhooks/:id/ping":                  true,
+	"GET /api/v1/webhooks/:id/deliveries":             true,
 	"POST /api/v1/users":                              true,
 	"POST /api/v1/teams":                              true,
 }
@@ -273,6 +288,12 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.path = fmt.Sprintf("/api/v1/deployments/%d", d.ID)
 	case "PATCH /api/v1/apps/:slug":
 		req.body = map[string]any{"description": "changed"}
+	case "POST /api/v1/apps/:slug/webhooks", "POST /api/v1/webhooks":
+		req.body = map[string]any{"url": newHookReceiver(h.t).URL, "event_types": []string{"deployment.*"}}
+	case "DELETE /api/v1/apps/:slug/webhooks/:id", "POST /api/v1/apps/:slug/webhooks/:id/ping", "GET /api/v1/apps/:slug/webhooks/:id/deliveries":
+		req.path = strings.Replace(req.path, ":id", fmt.Sprint(h.outboundWebhook(h.app.ID).ID), 1)
+	case "DELETE /api/v1/webhooks/:id", "POST /api/v1/webhooks/:id/ping", "GET /api/v1/webhooks/:id/deliveries":
+		req.path = strings.Replace(req.path, ":id", fmt.Sprint(h.outboundWebhook(0).ID), 1)
 	}
 	return req
 }

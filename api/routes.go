@@ -116,7 +116,18 @@ func (a *API) Routes() []Route {
 		{http.MethodPost, "/api/v1/apps/:slug/tokens", "Create a deploy token for CI (the secret is shown once)", PermAppUpdate, scopeApp, a.createDeployToken, createDeployTokenRequest{}, createDeployTokenResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/tokens/:id/rotate", "Give a deploy token a new secret (shown once); the old one works for 24 h more", PermAppUpdate, scopeApp, a.rotateDeployToken, nil, createDeployTokenResponse{}},
 		{http.MethodDelete, "/api/v1/apps/:slug/tokens/:id", "Revoke a deploy token (soft)", PermAppUpdate, scopeApp, a.revokeDeployToken, nil, nil},
+		{http.MethodGet, "/api/v1/apps/:slug/webhooks", "The app's outbound webhooks, with their last delivery (never their secrets)", PermAppUpdate, scopeApp, a.listWebhooks, nil, Page[webhookDTO]{}},
+		{http.MethodPost, "/api/v1/apps/:slug/webhooks", "Create an outbound webhook for the app's events (the signing secret is shown once)", PermAppUpdate, scopeApp, a.createWebhook, webhookRequest{}, createWebhookResponse{}},
+		{http.MethodDelete, "/api/v1/apps/:slug/webhooks/:id", "Delete an app's webhook (soft; its pending deliveries are dropped)", PermAppUpdate, scopeApp, a.deleteWebhook, nil, nil},
+		{http.MethodPost, "/api/v1/apps/:slug/webhooks/:id/ping", "Send a signed test delivery now and show its outcome", PermAppUpdate, scopeApp, a.pingWebhook, nil, webhookDeliveryDTO{}},
+		{http.MethodGet, "/api/v1/apps/:slug/webhooks/:id/deliveries", "An app webhook's recent deliveries, newest first: status, attempts, status code, duration, error (?limit, ?cursor)", PermAppUpdate, scopeApp, a.listWebhookDeliveries, nil, Page[webhookDeliveryDTO]{}},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
+
+		{http.MethodGet, "/api/v1/webhooks", "The organization-wide outbound webhooks (every event of the organization), never their secrets", PermConnectionsWrite, scopeOrg, a.listWebhooks, nil, Page[webhookDTO]{}},
+		{http.MethodPost, "/api/v1/webhooks", "Create an organization-wide outbound webhook (the signing secret is shown once)", PermConnectionsWrite, scopeOrg, a.createWebhook, webhookRequest{}, createWebhookResponse{}},
+		{http.MethodDelete, "/api/v1/webhooks/:id", "Delete an organization-wide webhook (soft; its pending deliveries are dropped)", PermConnectionsWrite, scopeOrg, a.deleteWebhook, nil, nil},
+		{http.MethodPost, "/api/v1/webhooks/:id/ping", "Send a signed test delivery now and show its outcome", PermConnectionsWrite, scopeOrg, a.pingWebhook, nil, webhookDeliveryDTO{}},
+		{http.MethodGet, "/api/v1/webhooks/:id/deliveries", "An organization-wide webhook's recent deliveries, newest first (?limit, ?cursor)", PermConnectionsWrite, scopeOrg, a.listWebhookDeliveries, nil, Page[webhookDeliveryDTO]{}},
 
 		{http.MethodGet, "/api/v1/events", "Events of the organization and of the apps the caller may read, newest first (?app, ?kind, ?limit, ?cursor)", PermOrgRead, scopeOrg, a.listEvents, nil, Page[eventDTO]{}},
 		{http.MethodGet, "/api/v1/stream", "Live events as Server-Sent Events (?app, ?kind; Last-Event-ID replays what was missed)", PermOrgRead, scopeOrg, a.stream, nil, nil},

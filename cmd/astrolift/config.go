@@ -49,6 +49,9 @@ type config struct {
 	// ExternalURL is where git hosts reach this server; webhooks
 	// registered on connection-backed repositories post there.
 	ExternalURL string
+	// WebhookAllowPrivate lets outbound webhooks reach private and loopback
+	// addresses (link-local and cloud metadata addresses never).
+	WebhookAllowPrivate bool
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -119,6 +122,12 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	}
 	fs.StringVar(&c.Registry, "registry", envString("registry", ""), "HOST[/PATH] of the container registry: an app's images go to <registry>/<org>/<app> ($ASTROLIFT_REGISTRY)")
 	fs.BoolVar(&c.RegistryInsecure, "registry-insecure", registryInsecure, "talk plain HTTP to the registry, for a local one ($ASTROLIFT_REGISTRY_INSECURE)")
+	webhookAllowPrivate, err := envBool("webhook-allow-private", false)
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", webhookAllowPrivate,
+		"let outbound webhooks reach private (10/8, 172.16/12, 192.168/16, fc00::/7) and loopback addresses; link-local and cloud metadata stay refused; astrolift dev allows them ($ASTROLIFT_WEBHOOK_ALLOW_PRIVATE)")
 	fs.StringVar(&c.ExternalURL, "external-url", envString("external-url", ""),
 		"URL git hosts reach this server at; push webhooks registered on connection-backed repositories post to it (default for astrolift dev: http://<listen>; serve registers none without it) ($ASTROLIFT_EXTERNAL_URL)")
 	return fs, nil

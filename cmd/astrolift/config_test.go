@@ -75,3 +75,24 @@ func TestRegistryFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookAllowPrivateFlag(t *testing.T) {
+	t.Setenv("ASTROLIFT_WEBHOOK_ALLOW_PRIVATE", "")
+	if err := os.Unsetenv("ASTROLIFT_WEBHOOK_ALLOW_PRIVATE"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := parseFlags("serve", nil); err != nil || c.WebhookAllowPrivate {
+		t.Fatalf("default: %v, %v; want private targets refused", c.WebhookAllowPrivate, err)
+	}
+	if c, _, err := parseFlags("serve", []string{"--webhook-allow-private"}); err != nil || !c.WebhookAllowPrivate {
+		t.Errorf("--webhook-allow-private: %v, %v", c.WebhookAllowPrivate, err)
+	}
+	t.Setenv("ASTROLIFT_WEBHOOK_ALLOW_PRIVATE", "true")
+	if c, _, err := parseFlags("serve", nil); err != nil || !c.WebhookAllowPrivate {
+		t.Errorf("from env: %v, %v", c.WebhookAllowPrivate, err)
+	}
+	t.Setenv("ASTROLIFT_WEBHOOK_ALLOW_PRIVATE", "maybe")
+	if _, _, err := parseFlags("serve", nil); err == nil || !strings.Contains(err.Error(), "ASTROLIFT_WEBHOOK_ALLOW_PRIVATE") {
+		t.Errorf("bad env: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/astrolift/astrolift/api"
 	"github.com/astrolift/astrolift/internal/kube"
 	"github.com/astrolift/astrolift/internal/secretbox"
+	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
@@ -107,7 +108,11 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 		log.Info("registry configured", "registry", c.registry.Host, "insecure", c.registry.Insecure)
 	}
 	live := &reconciler.LiveWatcher{Store: s, Cluster: clusters.For, SpecChanged: drifts.Trigger, Log: log}
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run} {
+	// Outbound webhooks: astrolift dev's receivers are usually on this machine.
+	webhookPolicy := ssrf.Policy{AllowPrivate: c.WebhookAllowPrivate || c.dev}
+	webhooks := &reconciler.WebhookDispatcher{Store: s, Box: opener, Policy: webhookPolicy, Log: log}
+	opts.Webhooks, opts.WebhookPolicy = webhooks, webhookPolicy
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
