@@ -97,6 +97,22 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// testPasswordHash is the argon2id hash of "correct horse battery",
+// computed once: hashing costs 19 MiB and tens of milliseconds (far more
+// under -race), and the RBAC matrix creates a user per subtest.
+var testPasswordHash = func() func(t *testing.T) string {
+	var (
+		once sync.Once
+		hash string
+		err  error
+	)
+	return func(t *testing.T) string {
+		once.Do(func() { hash, err = api.HashPassword("correct horse battery") })
+		must(t, err)
+		return hash
+	}
+}()
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -110,9 +126,7 @@ func must(t *testing.T, err error) {
 func (h *harness) user(email, role string) string {
 	h.t.Helper()
 	ctx := context.Background()
-	hash, err := api.HashPassword("correct horse battery")
-	must(h.t, err)
-	u := &store.User{OrgID: h.org.ID, Email: email, Name: email, PasswordHash: hash}
+	u := &store.User{OrgID: h.org.ID, Email: email, Name: email, PasswordHash: testPasswordHash(h.t)}
 	must(h.t, h.s.CreateUser(ctx, u))
 	if role != "" {
 		b := &store.RoleBinding{OrgID: h.org.ID, UserID: u.ID, Role: role}
