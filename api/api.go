@@ -84,6 +84,9 @@ type Options struct {
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration
+	// Exec runs commands in the pods of apps' workloads (the Commands
+	// page); nil answers 503 there.
+	Exec Executor
 	// Now overrides the clock (tests).
 	Now func() time.Time
 }

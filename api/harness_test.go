@@ -56,6 +56,8 @@ type harness struct {
 	// identity is the platform's age identity the API seals secrets to.
 	identity *age.X25519Identity
 	dbPath   string // the SQLite file (tests search it for plaintext)
+	// exec stands in for the cluster in command runs.
+	exec *fakeExec
 }
 
 func newHarness(t *testing.T) *harness {
@@ -68,7 +70,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	h := &harness{t: t, s: s, clock: c, dbPath: dbPath}
+	h := &harness{t: t, s: s, clock: c, dbPath: dbPath, exec: &fakeExec{}}
 	cache := &git.Cache{Dir: t.TempDir()}
 	h.poller = &reconciler.Poller{Store: s, Cache: cache, Interval: time.Hour, Now: c.Now}
 	box, err := secretbox.New(bytes.Repeat([]byte{4}, 32))
@@ -80,7 +82,7 @@ func newHarness(t *testing.T) *harness {
 	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box,
 		SCM: connect.New, ExternalURL: "http://astrolift.test", Recipient: h.identity.Recipient(),
 		// Webhook receivers in tests listen on loopback, allowed explicitly.
-		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}}).Handler()
+		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}, Exec: h.exec}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

@@ -98,6 +98,16 @@ var wantPermission = map[string]api.Permission{
 	"DELETE /api/v1/webhooks/:id":                       "connections.write",
 	"POST /api/v1/webhooks/:id/ping":                    "connections.write",
 	"GET /api/v1/webhooks/:id/deliveries":               "connections.write",
+	"GET /api/v1/apps/:slug/commands":                   "app.exec",
+	"GET /api/v1/apps/:slug/commands/ws":                "app.exec",
+}
+
+// upgradeOnly routes speak WebSocket only: the matrix's plain request
+// (httptest cannot upgrade) passes authorization and parameter checks and
+// is then answered 426 upgrade_required, which counts as allowed.
+// TestCommandSocket upgrades for real.
+var upgradeOnly = map[string]bool{
+	"GET /api/v1/apps/:slug/commands/ws": true,
 }
 
 // orgLevel routes act on the organization itself: only ORG bindings grant
@@ -123,14 +133,14 @@ var orgLevel = map[string]bool{
 // rolePermissions is what each built-in role may do on the harness's team,
 // project and app, again written down independently of rbac.go.
 var rolePermissions = map[string][]api.Permission{
-	"org.owner":       {"connections.write", "secrets.manage", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
-	"org.admin":       {"connections.write", "secrets.manage", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
+	"org.owner":       {"connections.write", "secrets.manage", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write", "app.exec"},
+	"org.admin":       {"connections.write", "secrets.manage", "org.read", "teams.write", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write", "app.exec"},
 	"org.member":      {"org.read", "app.create", "app.read"},
 	"org.viewer":      {"org.read", "app.read"},
-	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
+	"team.maintainer": {"org.read", "projects.write", "app.create", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write", "app.exec"},
 	"team.member":     {"org.read", "app.read", "app.config.write", "app.deploy"},
-	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write"},
-	"app.developer":   {"org.read", "app.read", "app.config.write", "app.deploy"},
+	"app.admin":       {"org.read", "app.read", "app.update", "app.delete", "members.manage", "app.config.write", "app.deploy", "app.secrets.write", "app.exec"},
+	"app.developer":   {"org.read", "app.read", "app.config.write", "app.deploy", "app.exec"},
 	"app.viewer":      {"org.read", "app.read"},
 	"":                {"org.read"}, // a user of the organization without any binding
 }
@@ -170,6 +180,7 @@ func TestRBACMatrix(t *testing.T) {
 					t.Errorf("role %q was refused: %s", role, res.body)
 				case !allowed && res.Code != http.StatusForbidden:
 					t.Errorf("role %q got %d, want 403: %s", role, res.Code, res.body)
+				case allowed && upgradeOnly[key] && res.Code == http.StatusUpgradeRequired && strings.Contains(string(res.body), "upgrade_required"):
 				case allowed && res.Code >= 400:
 					t.Errorf("role %q allowed but the request failed with %d: %s", role, res.Code, res.body)
 				}
@@ -240,6 +251,8 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.path = fmt.Sprintf("/api/v1/members/%d", b.ID)
 	case "POST /api/v1/apps":
 		req.body = map[string]any{"project": h.project.Slug, "name": "Storefront", "source_url": "https://git.example.com/acme/storefront.git"}
+	case "GET /api/v1/apps/:slug/commands/ws":
+		req.path += "?environment=" + h.env.Name + "&workload=web&command=echo+hi"
 	case "GET /api/v1/stream":
 		req.timeout = 300 * time.Millisecond
 	case "PUT /api/v1/apps/:slug/config/draft":

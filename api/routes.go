@@ -116,6 +116,8 @@ func (a *API) Routes() []Route {
 		{http.MethodPost, "/api/v1/apps/:slug/tokens", "Create a deploy token for CI (the secret is shown once)", PermAppUpdate, scopeApp, a.createDeployToken, createDeployTokenRequest{}, createDeployTokenResponse{}},
 		{http.MethodPost, "/api/v1/apps/:slug/tokens/:id/rotate", "Give a deploy token a new secret (shown once); the old one works for 24 h more", PermAppUpdate, scopeApp, a.rotateDeployToken, nil, createDeployTokenResponse{}},
 		{http.MethodDelete, "/api/v1/apps/:slug/tokens/:id", "Revoke a deploy token (soft)", PermAppUpdate, scopeApp, a.revokeDeployToken, nil, nil},
+		{http.MethodGet, "/api/v1/apps/:slug/commands", "The caller's last 20 commands in the app, newest first, for re-run (never their output)", PermAppExec, scopeApp, a.listCommands, nil, Page[commandDTO]{}},
+		{http.MethodGet, "/api/v1/apps/:slug/commands/ws", "WebSocket: run ?command with sh -c in a running pod of ?workload (default: the primary public one) and ?container (default: the primary) in ?environment; JSON frames {type: stdout|stderr|system}; send {\"type\":\"stop\"} to end it", PermAppExec, scopeApp, a.commandSocket, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/webhooks", "The app's outbound webhooks, with their last delivery (never their secrets)", PermAppUpdate, scopeApp, a.listWebhooks, nil, Page[webhookDTO]{}},
 		{http.MethodPost, "/api/v1/apps/:slug/webhooks", "Create an outbound webhook for the app's events (the signing secret is shown once)", PermAppUpdate, scopeApp, a.createWebhook, webhookRequest{}, createWebhookResponse{}},
 		{http.MethodDelete, "/api/v1/apps/:slug/webhooks/:id", "Delete an app's webhook (soft; its pending deliveries are dropped)", PermAppUpdate, scopeApp, a.deleteWebhook, nil, nil},

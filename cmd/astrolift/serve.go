@@ -20,6 +20,7 @@ import (
 	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/reconciler"
+	"github.com/astrolift/astrolift/reconciler/podexec"
 	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
@@ -96,6 +97,13 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	}
 	runner.Deployer.Succeeded = drifts.Trigger
 	opts.Drift = drifts
+	opts.Exec = &podexec.Executor{Config: func(ctx context.Context, env *store.Environment) (*rest.Config, error) {
+		cc, err := clusters.For(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		return cc.Config, nil
+	}}
 	poller.Queued = runner.Wake
 	opts.Deployments = runner
 	loopsCtx, stopLoops := context.WithCancel(ctx)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,7 +22,7 @@ const KwokNodeAnnotation = "kwok.x-k8s.io/node"
 
 // startControllers runs kube-controller-manager, kube-scheduler and kwok
 // against the API server and registers one simulated node.
-func (e *Env) startControllers(ctx context.Context, binDir string) error {
+func (e *Env) startControllers(ctx context.Context, binDir string, exec bool) error {
 	kubeconfig := filepath.Join(e.tempDir, "kubeconfig")
 	if err := e.WriteKubeconfig(kubeconfig); err != nil {
 		return fmt.Errorf("testenv: %w", err)
@@ -56,6 +59,14 @@ func (e *Env) startControllers(ctx context.Context, binDir string) error {
 			"--manage-nodes-with-annotation-selector=" + KwokNodeAnnotation + "=fake",
 			"--node-lease-duration-seconds=40",
 		}},
+	}
+	if exec {
+		args, err := e.kwokExecArgs()
+		if err != nil {
+			return err
+		}
+		last := &cmds[len(cmds)-1]
+		last.args = append(last.args, args...)
 	}
 	for _, c := range cmds {
 		p, err := startProcess(filepath.Join(binDir, c.name), c.args, filepath.Join(e.LogDir, c.name+".log"))
@@ -143,4 +154,38 @@ func nodeReady(node *corev1.Node) bool {
 		}
 	}
 	return false
+}
+
+// kwokExecConfig lets every container of every pod exec locally.
+const kwokExecConfig = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata:
+  name: astrolift-testenv-local
+spec:
+  execs:
+  - local: {}
+`
+
+// kwokExecArgs writes the ClusterExec configuration and returns the kwok
+// flags that serve the kubelet API (exec included) on a free loopback port,
+// which the node stages publish as the node's InternalIP and kubelet port.
+func (e *Env) kwokExecArgs() ([]string, error) {
+	path := filepath.Join(e.tempDir, "kwok-exec.yaml")
+	if err := os.WriteFile(path, []byte(kwokExecConfig), 0o600); err != nil {
+		return nil, fmt.Errorf("testenv: write %s: %w", path, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("testenv: pick the kwok server port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return nil, fmt.Errorf("testenv: pick the kwok server port: %w", err)
+	}
+	return []string{
+		"--config=" + path,
+		"--node-ip=127.0.0.1",
+		"--node-port=" + strconv.Itoa(port),
+		"--server-address=127.0.0.1:" + strconv.Itoa(port),
+	}, nil
 }

@@ -40,6 +40,12 @@ type Options struct {
 	LogDir string
 	// BinDir overrides where the binaries are looked up.
 	BinDir string
+	// Exec makes pod exec work on the simulated node (with Controllers):
+	// kwok serves the kubelet API on a loopback port, advertised as the
+	// node's InternalIP and kubelet port, a ClusterExec runs every exec
+	// locally on this host, and the API server reaches kwok by InternalIP
+	// without verifying its self-signed certificate.
+	Exec bool
 }
 
 // Env is a running control plane.
@@ -164,6 +170,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, retErr error) {
 	if opts.ServiceClusterIPRange != "" {
 		api.Configure().Set("service-cluster-ip-range", opts.ServiceClusterIPRange)
 	}
+	if opts.Exec {
+		api.Configure().Set("kubelet-preferred-address-types", "InternalIP")
+	}
 	e.env.ControlPlane.Etcd = etcd
 	e.env.ControlPlane.APIServer = api
 
@@ -184,7 +193,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, retErr error) {
 	if !opts.Controllers {
 		return e, nil
 	}
-	if err := e.startControllers(ctx, binDir); err != nil {
+	if err := e.startControllers(ctx, binDir, opts.Exec); err != nil {
 		return nil, err
 	}
 	return e, nil
