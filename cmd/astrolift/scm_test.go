@@ -52,7 +52,7 @@ type e2e struct {
 
 func startE2E(t *testing.T) *e2e {
 	ctx := context.Background()
-	env, err := testenv.Start(ctx, testenv.Options{Controllers: true})
+	env, err := testenv.Start(ctx, testenv.Options{Controllers: true, Exec: true})
 	if err != nil {
 		t.Fatal(err) // never skip: the binaries are part of `make test`
 	}
