@@ -105,7 +105,9 @@ func TestManagedServicesAPI(t *testing.T) {
 
 	provider := &fakeProvider{}
 	loop := &reconciler.ManagedServices{Store: h.s, Box: h.box, Holder: "api-test", Providers: []reconciler.ManagedProvider{provider},
-		Cluster: func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) { return &reconciler.ClusterClient{}, nil }}
+		Cluster: func(context.Context, *store.Environment) (*reconciler.ClusterClient, error) {
+			return &reconciler.ClusterClient{}, nil
+		}}
 	must(t, loop.Scan(ctx))
 
 	var list struct{ Items []managedBody }
