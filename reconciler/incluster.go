@@ -134,7 +134,7 @@ func (p *InCluster) Provision(ctx context.Context, t *ManagedTarget) (map[string
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"})
 	if err := t.Cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, live); err != nil {
-		return nil, false, fmt.Errorf("StatefulSet/%s/%s: %w", ns, name, err)
+		return nil, false, fmt.Errorf("%s/%s/%s: %w", "StatefulSet", ns, name, err)
 	}
 	readyReplicas, _, _ := unstructured.NestedInt64(live.Object, "status", "readyReplicas")
 	observed, _, _ := unstructured.NestedInt64(live.Object, "status", "observedGeneration")
@@ -151,7 +151,7 @@ func (p *InCluster) credentials(ctx context.Context, t *ManagedTarget, name stri
 	live.SetKind("Secret")
 	err := t.Cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-credentials"}, live)
 	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("Secret/%s/%s-credentials: %w", ns, name, err)
+		return nil, fmt.Errorf("%s/%s/%s-credentials: %w", "Secret", ns, name, err)
 	}
 	creds := map[string]string{}
 	if err == nil {
@@ -233,7 +233,7 @@ func (p *InCluster) Deprovision(ctx context.Context, t *ManagedTarget) error {
 	pvc.SetAPIVersion("v1")
 	pvc.SetKind("PersistentVolumeClaim")
 	if err := t.Cluster.Client.DeleteAllOf(ctx, pvc, client.InNamespace(ns), client.MatchingLabels{LabelManagedService: name}); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("PersistentVolumeClaims/%s/%s: delete: %w", ns, name, err)
+		return fmt.Errorf("%s/%s/%s: delete: %w", "PersistentVolumeClaims", ns, name, err)
 	}
 	return nil
 }
