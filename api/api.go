@@ -78,6 +78,9 @@ type Options struct {
 	// Webhooks sends outbound webhooks' test pings (the dispatcher); nil
 	// answers 503 there.
 	Webhooks WebhookPinger
+	// ManagedServiceKinds are the managed-service kinds that can be
+	// provisioned (the loop's providers); empty: DefaultManagedServiceKinds.
+	ManagedServiceKinds []string
 	// WebhookPolicy decides which outbound webhook URLs are accepted
 	// (the zero value: public addresses only).
 	WebhookPolicy ssrf.Policy

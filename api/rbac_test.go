@@ -88,6 +88,10 @@ var wantPermission = map[string]api.Permission{
 	"POST /api/v1/deployments/:id/:action":              "app.deploy",
 	"GET /api/v1/events":                                "org.read",
 	"GET /api/v1/stream":                                "org.read",
+	"GET /api/v1/apps/:slug/managed-services":           "app.read",
+	"POST /api/v1/apps/:slug/managed-services":          "app.update",
+	"GET /api/v1/apps/:slug/managed-services/:id":       "app.read",
+	"DELETE /api/v1/apps/:slug/managed-services/:id":    "app.update",
 	"GET /api/v1/apps/:slug/webhooks":                   "app.update",
 	"POST /api/v1/apps/:slug/webhooks":                  "app.update",
 	"DELETE /api/v1/apps/:slug/webhooks/:id":            "app.update",
@@ -226,6 +230,12 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		if rt.Method == http.MethodPut {
 			req.body = map[string]any{"value": "sk_test_rotated"}
 		}
+	case "POST /api/v1/apps/:slug/managed-services":
+		req.body = map[string]any{"environment": h.env.Name, "kind": "postgres"}
+	case "GET /api/v1/apps/:slug/managed-services/:id", "DELETE /api/v1/apps/:slug/managed-services/:id":
+		m := &store.ManagedService{OrgID: h.org.ID, AppID: h.app.ID, EnvironmentID: h.env.ID, Kind: "redis"}
+		must(h.t, h.s.CreateManagedService(ctx, m))
+		req.path = strings.Replace(path, ":id", fmt.Sprint(m.ID), 1)
 	case "POST /api/v1/teams":
 		req.body = map[string]any{"name": "Search"}
 	case "DELETE /api/v1/teams/:team":

@@ -35,6 +35,9 @@ type secretDTO struct {
 	// open it); a plain literal is readable in the repository.
 	Sealed bool   `json:"sealed"`
 	Bundle string `json:"bundle,omitempty"`
+	// ManagedService names the managed service ("postgres", "redis
+	// sessions") whose envelope holds the key.
+	ManagedService string `json:"managed_service,omitempty"`
 	// Staged: the value is in the draft, not yet in the repository.
 	Staged bool   `json:"staged"`
 	Value  string `json:"value"` // always masked
@@ -96,7 +99,7 @@ func (a *API) secretsView(ctx context.Context, app *store.App, only string) (*se
 	}
 	raw, staged := editedManifest(app)
 	if raw == "" {
-		return out, nil
+		return out, a.managedSecrets(ctx, app, only, out)
 	}
 	m, err := render.Parse(app.ManifestPath, []byte(raw))
 	if err != nil {
@@ -159,7 +162,36 @@ func (a *API) secretsView(ctx context.Context, app *store.App, only string) (*se
 			}
 		}
 	}
-	return out, nil
+	return out, a.managedSecrets(ctx, app, only, out)
+}
+
+// managedSecrets adds the envelope keys of the app's active managed
+// services (per environment; only narrows to one) to out, values masked.
+// The keys are stored in plain text: listing them needs no master key.
+func (a *API) managedSecrets(ctx context.Context, app *store.App, only string, out *secretsResponse) error {
+	svcs, err := a.store.ListManagedServices(ctx, store.ManagedServiceFilter{AppID: app.ID, Statuses: []string{"active"}})
+	if err != nil || len(svcs) == 0 {
+		return err
+	}
+	envs, err := a.store.ListEnvironments(ctx, app.ID)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, e := range envs {
+		names[e.ID] = e.Name
+	}
+	for _, m := range svcs {
+		env := names[m.EnvironmentID]
+		if only != "" && env != only {
+			continue
+		}
+		for _, k := range m.EnvelopeKeys {
+			out.Items = append(out.Items, secretDTO{Key: k, Source: "managed_service", Environment: env, Sealed: true,
+				ManagedService: managedLabel(m), Value: maskedValue})
+		}
+	}
+	return nil
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -69,7 +69,8 @@ type Deployer struct {
 	// Secrets opens the manifest's sealed values with the platform identity.
 	Secrets *Secrets
 	// Box is the master key: it opens the values of the secret bundles an
-	// environment attaches, and seals the Secret values of the objects a
+	// environment attaches and the envelopes of its active managed
+	// services, and seals the Secret values of the objects a
 	// deployment stores (opened again to re-apply them). Nil: attaching a
 	// bundle fails the deployment, and stored objects keep Secret values
 	// as rendered.
@@ -245,8 +246,14 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 			return nil, nil, fmt.Errorf("environment %s: %w", env.Name, err)
 		}
 	}
+	// The envelopes of the environment's active managed services, read
+	// now: a service that became active since is injected here.
+	managed, err := ManagedEnv(ctx, d.Store, d.Box, env.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("environment %s: %w", env.Name, err)
+	}
 	in := render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations, Bundles: bundles}
+		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations, Bundles: bundles, ManagedEnv: managed}
 	if err := d.Secrets.Input(ctx, app, m, &in); err != nil {
 		return nil, nil, err
 	}

@@ -120,7 +120,16 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	webhookPolicy := ssrf.Policy{AllowPrivate: c.WebhookAllowPrivate || c.dev}
 	webhooks := &reconciler.WebhookDispatcher{Store: s, Box: opener, Policy: webhookPolicy, Log: log}
 	opts.Webhooks, opts.WebhookPolicy = webhooks, webhookPolicy
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run} {
+	// Managed services run in the environments' clusters; astrolift dev's
+	// local control plane has no volume provisioner, so data is ephemeral
+	// there.
+	managed := &reconciler.ManagedServices{Store: s, Cluster: clusters.For, Holder: poller.Holder, Log: log,
+		Providers: []reconciler.ManagedProvider{&reconciler.InCluster{Ephemeral: c.dev}}}
+	if box != nil {
+		managed.Box = box
+	}
+	opts.ManagedServiceKinds = reconciler.InClusterKinds
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run, managed.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
