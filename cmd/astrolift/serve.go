@@ -112,7 +112,9 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	webhookPolicy := ssrf.Policy{AllowPrivate: c.WebhookAllowPrivate || c.dev}
 	webhooks := &reconciler.WebhookDispatcher{Store: s, Box: opener, Policy: webhookPolicy, Log: log}
 	opts.Webhooks, opts.WebhookPolicy = webhooks, webhookPolicy
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run} {
+	domains := &reconciler.DomainChecker{Store: s, Resolver: reconciler.NewTXTResolver(c.DNSResolver), Holder: poller.Holder, Log: log}
+	opts.Domains = domains
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run, domains.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
