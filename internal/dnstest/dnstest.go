@@ -1,6 +1,7 @@
 package dnstest
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -23,16 +24,11 @@ type Server struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{txt: map[string][]string{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := listen()
 	if err != nil {
-		t.Fatalf("dnstest: listen udp: %v", err)
+		t.Fatalf("dnstest: %v", err)
 	}
 	s.Addr = pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		_ = pc.Close()
-		t.Fatalf("dnstest: listen tcp %s: %v", s.Addr, err)
-	}
 	handler := dns.HandlerFunc(s.serve)
 	udp := &dns.Server{PacketConn: pc, Handler: handler}
 	tcp := &dns.Server{Listener: ln, Handler: handler}
@@ -44,6 +40,24 @@ func New(t testing.TB) *Server {
 		t.Cleanup(func() { _ = srv.Shutdown() })
 	}
 	return s
+}
+
+// listen opens UDP and TCP on one free loopback port; the port free for
+// UDP may be taken for TCP, so it tries a few.
+func listen() (net.PacketConn, net.Listener, error) {
+	var err error
+	for range 20 {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, nil, fmt.Errorf("listen udp: %w", err)
+		}
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			return pc, ln, nil
+		}
+		_ = pc.Close()
+	}
+	return nil, nil, fmt.Errorf("listen tcp: %w", err)
 }
 
 // SetTXT sets the TXT values of name (no values: the name does not exist).
