@@ -84,6 +84,12 @@ type Options struct {
 	// WebhookPolicy decides which outbound webhook URLs are accepted
 	// (the zero value: public addresses only).
 	WebhookPolicy ssrf.Policy
+	// Domains checks custom domains' TXT challenges on demand (the
+	// reconciler's DomainChecker); nil answers 503 on recheck.
+	Domains DomainChecker
+	// PlatformDomain is the base domain of platform hostnames (default
+	// render.DefaultDomain); custom domains may not be under it.
+	PlatformDomain string
 	// SessionTTL is how long a login session lives without activity
 	// (default DefaultSessionTTL).
 	SessionTTL time.Duration

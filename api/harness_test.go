@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/astrolift/astrolift/api"
+	"github.com/astrolift/astrolift/internal/dnstest"
 	"github.com/astrolift/astrolift/internal/secretbox"
 	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/reconciler"
@@ -58,6 +59,8 @@ type harness struct {
 	dbPath   string // the SQLite file (tests search it for plaintext)
 	// exec stands in for the cluster in command runs.
 	exec *fakeExec
+	// dns is the loopback DNS server custom domains are checked against.
+	dns *dnstest.Server
 }
 
 func newHarness(t *testing.T) *harness {
@@ -82,7 +85,8 @@ func newHarness(t *testing.T) *harness {
 	h.h = api.New(api.Options{Store: s, Logger: quiet(), Now: c.Now, Source: &reconciler.GitSource{Cache: cache}, Poller: h.poller, Secrets: box,
 		SCM: connect.New, ExternalURL: "http://astrolift.test", Recipient: h.identity.Recipient(),
 		// Webhook receivers in tests listen on loopback, allowed explicitly.
-		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}, Exec: h.exec}).Handler()
+		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}, Exec: h.exec,
+		Domains: h.domainChecker(), PlatformDomain: "apps.acme.test"}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

@@ -65,6 +65,11 @@ var wantPermission = map[string]api.Permission{
 	"POST /api/v1/apps/:slug/onboard":                   "app.update",
 	"GET /api/v1/apps/:slug/overview":                   "app.read",
 	"GET /api/v1/apps/:slug/events":                     "app.read",
+	"GET /api/v1/apps/:slug/domains":                    "app.read",
+	"POST /api/v1/apps/:slug/domains":                   "app.update",
+	"GET /api/v1/apps/:slug/domains/:id":                "app.read",
+	"POST /api/v1/apps/:slug/domains/:id/recheck":       "app.update",
+	"DELETE /api/v1/apps/:slug/domains/:id":             "app.update",
 	"GET /api/v1/apps/:slug/config":                     "app.read",
 	"PUT /api/v1/apps/:slug/config/draft":               "app.config.write",
 	"DELETE /api/v1/apps/:slug/config/draft":            "app.config.write",
@@ -317,6 +322,12 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.path = strings.Replace(req.path, ":id", fmt.Sprint(h.outboundWebhook(h.app.ID).ID), 1)
 	case "DELETE /api/v1/webhooks/:id", "POST /api/v1/webhooks/:id/ping", "GET /api/v1/webhooks/:id/deliveries":
 		req.path = strings.Replace(req.path, ":id", fmt.Sprint(h.outboundWebhook(0).ID), 1)
+	case "POST /api/v1/apps/:slug/domains":
+		req.body = map[string]any{"hostname": "shop.example.com", "environment": h.env.Name}
+	case "GET /api/v1/apps/:slug/domains/:id", "POST /api/v1/apps/:slug/domains/:id/recheck", "DELETE /api/v1/apps/:slug/domains/:id":
+		d := &store.Domain{OrgID: h.org.ID, AppID: h.app.ID, EnvironmentID: h.env.ID, Hostname: "shop.example.com", ChallengeToken: "t"}
+		must(h.t, h.s.CreateDomain(ctx, d))
+		req.path = strings.Replace(req.path, ":id", fmt.Sprint(d.ID), 1)
 	}
 	return req
 }

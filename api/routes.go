@@ -127,6 +127,11 @@ func (a *API) Routes() []Route {
 		{http.MethodDelete, "/api/v1/apps/:slug/webhooks/:id", "Delete an app's webhook (soft; its pending deliveries are dropped)", PermAppUpdate, scopeApp, a.deleteWebhook, nil, nil},
 		{http.MethodPost, "/api/v1/apps/:slug/webhooks/:id/ping", "Send a signed test delivery now and show its outcome", PermAppUpdate, scopeApp, a.pingWebhook, nil, webhookDeliveryDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug/webhooks/:id/deliveries", "An app webhook's recent deliveries, newest first: status, attempts, status code, duration, error (?limit, ?cursor)", PermAppUpdate, scopeApp, a.listWebhookDeliveries, nil, Page[webhookDeliveryDTO]{}},
+		{http.MethodGet, "/api/v1/apps/:slug/domains", "The app's custom domains: state, the TXT challenge record, last check and its error", PermAppRead, scopeApp, a.listDomains, nil, Page[domainDTO]{}},
+		{http.MethodPost, "/api/v1/apps/:slug/domains", "Bind a custom hostname to an environment (default the first); answers with the TXT record that proves it", PermAppUpdate, scopeApp, a.createDomain, domainRequest{}, domainDTO{}},
+		{http.MethodGet, "/api/v1/apps/:slug/domains/:id", "One custom domain", PermAppRead, scopeApp, a.getDomain, nil, domainDTO{}},
+		{http.MethodPost, "/api/v1/apps/:slug/domains/:id/recheck", "Resolve the domain's TXT record now; validated domains are served from the environment's next deployment", PermAppUpdate, scopeApp, a.recheckDomain, nil, domainDTO{}},
+		{http.MethodDelete, "/api/v1/apps/:slug/domains/:id", "Remove a custom domain (soft; the hostname may be bound again, the next deployment stops serving it)", PermAppUpdate, scopeApp, a.deleteDomain, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/events", "An app's events, newest first (?kind, ?limit, ?cursor)", PermAppRead, scopeApp, a.appEvents, nil, Page[eventDTO]{}},
 
 		{http.MethodGet, "/api/v1/webhooks", "The organization-wide outbound webhooks (every event of the organization), never their secrets", PermConnectionsWrite, scopeOrg, a.listWebhooks, nil, Page[webhookDTO]{}},

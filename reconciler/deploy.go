@@ -252,8 +252,15 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 	if err != nil {
 		return nil, nil, fmt.Errorf("environment %s: %w", env.Name, err)
 	}
+	// The environment's validated custom domains, read now: a domain
+	// validated since the last deployment is served from this one.
+	domains, err := d.Store.ValidatedHostnames(ctx, env.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("environment %s: %w", env.Name, err)
+	}
 	in := render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
-		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations, Bundles: bundles, ManagedEnv: managed}
+		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations, Bundles: bundles, ManagedEnv: managed,
+		CustomDomains: domains}
 	if err := d.Secrets.Input(ctx, app, m, &in); err != nil {
 		return nil, nil, err
 	}

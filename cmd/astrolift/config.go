@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,6 +53,9 @@ type config struct {
 	// WebhookAllowPrivate lets outbound webhooks reach private and loopback
 	// addresses (link-local and cloud metadata addresses never).
 	WebhookAllowPrivate bool
+	// DNSResolver is the "host:port" of the DNS server custom domains'
+	// TXT challenges are resolved through ("": the system resolver).
+	DNSResolver string
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -128,6 +132,8 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	}
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", webhookAllowPrivate,
 		"let outbound webhooks reach private (10/8, 172.16/12, 192.168/16, fc00::/7) and loopback addresses; link-local and cloud metadata stay refused; astrolift dev allows them ($ASTROLIFT_WEBHOOK_ALLOW_PRIVATE)")
+	fs.StringVar(&c.DNSResolver, "dns-resolver", envString("dns-resolver", ""),
+		"host:port of the DNS server that custom domains' TXT challenges are resolved through (default: the system resolver) ($ASTROLIFT_DNS_RESOLVER)")
 	fs.StringVar(&c.ExternalURL, "external-url", envString("external-url", ""),
 		"URL git hosts reach this server at; push webhooks registered on connection-backed repositories post to it (default for astrolift dev: http://<listen>; serve registers none without it) ($ASTROLIFT_EXTERNAL_URL)")
 	return fs, nil
@@ -200,6 +206,11 @@ func parseFlags(cmd string, args []string) (config, *slog.Logger, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, nil, err
+	}
+	if c.DNSResolver != "" {
+		if _, port, err := net.SplitHostPort(c.DNSResolver); err != nil || port == "" {
+			return c, nil, fmt.Errorf("--dns-resolver %q: want host:port (1.1.1.1:53)", c.DNSResolver)
+		}
 	}
 	if c.Registry != "" {
 		if c.registry, err = reconciler.ParseRegistry(c.Registry, c.RegistryInsecure); err != nil {

@@ -120,6 +120,8 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	webhookPolicy := ssrf.Policy{AllowPrivate: c.WebhookAllowPrivate || c.dev}
 	webhooks := &reconciler.WebhookDispatcher{Store: s, Box: opener, Policy: webhookPolicy, Log: log}
 	opts.Webhooks, opts.WebhookPolicy = webhooks, webhookPolicy
+	domains := &reconciler.DomainChecker{Store: s, Resolver: reconciler.NewTXTResolver(c.DNSResolver), Holder: poller.Holder, Log: log}
+	opts.Domains = domains
 	// Managed services run in the environments' clusters; astrolift dev's
 	// local control plane has no volume provisioner, so data is ephemeral
 	// there.
@@ -129,7 +131,7 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 		managed.Box = box
 	}
 	opts.ManagedServiceKinds = reconciler.InClusterKinds
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run, managed.Run} {
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run, managed.Run, domains.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
