@@ -81,7 +81,7 @@ func TestCommandSocket(t *testing.T) {
 	base := strings.Replace(srv.URL, "http", "ws", 1) + "/api/v1/apps/" + h.app.Slug + "/commands/ws?environment=" + h.env.Name
 	dial := func(query string) *websocket.Conn {
 		t.Helper()
-		c, res, err := websocket.Dial(ctx, base+query, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+		c, res, err := websocket.Dial(ctx, base+query, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}}) //nolint:bodyclose // coder/websocket closes it
 		if err != nil {
 			t.Fatalf("dial %s: %v (%v)", query, err, res)
 		}
@@ -129,11 +129,11 @@ func TestCommandSocket(t *testing.T) {
 	}
 
 	// A workload without a running pod is refused before the upgrade.
-	if _, res, err := websocket.Dial(ctx, base+"&workload=worker&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}}); err == nil || res == nil || res.StatusCode != http.StatusConflict {
+	if _, res, err := websocket.Dial(ctx, base+"&workload=worker&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}}); err == nil || res == nil || res.StatusCode != http.StatusConflict { //nolint:bodyclose // coder/websocket closes it
 		t.Errorf("workload without pods: %v, %v; want 409", res, err)
 	}
 	// Another site's page cannot drive a browser's session (Origin check).
-	if _, res, err := websocket.Dial(ctx, base+"&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{
+	if _, res, err := websocket.Dial(ctx, base+"&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{ //nolint:bodyclose // coder/websocket closes it
 		"Authorization": {"Bearer " + token}, "Origin": {"https://evil.example"}}}); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign origin: %v, %v; want 403", res, err)
 	}

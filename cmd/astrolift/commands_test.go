@@ -39,7 +39,7 @@ func TestCommandEndToEnd(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		u := strings.Replace(x.server, "http", "ws", 1) + "/api/v1/apps/console/commands/ws?environment=production&command=" + url.QueryEscape(command)
-		c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + x.token}}})
+		c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + x.token}}}) //nolint:bodyclose // coder/websocket closes it
 		if err != nil {
 			t.Fatalf("dial: %v", err)
 		}
