@@ -15,6 +15,7 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	ssautils "github.com/fluxcd/pkg/ssa/utils"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
@@ -68,6 +69,10 @@ type Deployer struct {
 	ServiceAccountAnnotations map[string]string
 	// Secrets opens the manifest's sealed values with the platform identity.
 	Secrets *Secrets
+	// CertIssuer is the cert-manager ClusterIssuer of custom domains'
+	// certificates: where the cluster has cert-manager's Certificate CRD,
+	// each validated custom domain gets a Certificate. Empty: never.
+	CertIssuer string
 	// Box is the master key: it opens the values of the secret bundles an
 	// environment attaches and the envelopes of its active managed
 	// services, and seals the Secret values of the objects a
@@ -261,6 +266,11 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 	in := render.Input{App: app.Slug, Environment: env.Name, Namespace: env.Namespace, Image: image,
 		Replicas: env.Replicas, ServiceAccountAnnotations: d.ServiceAccountAnnotations, Bundles: bundles, ManagedEnv: managed,
 		CustomDomains: domains}
+	if len(domains) > 0 && d.CertIssuer != "" {
+		if in.CertIssuer, err = d.certIssuer(ctx, env); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := d.Secrets.Input(ctx, app, m, &in); err != nil {
 		return nil, nil, err
 	}
@@ -269,6 +279,23 @@ func (d *Deployer) render(ctx context.Context, dep *store.Deployment, app *store
 		return nil, nil, err
 	}
 	return append([]*unstructured.Unstructured{namespaceObject(app.Slug, env)}, objs...), m, nil
+}
+
+// certIssuer is d.CertIssuer when the environment's cluster serves
+// cert-manager's Certificate (cert-manager.io/v1), else "".
+func (d *Deployer) certIssuer(ctx context.Context, env *store.Environment) (string, error) {
+	cc, err := d.Cluster(ctx, env)
+	if err != nil {
+		return "", fmt.Errorf("environment %s: cluster: %w", env.Name, err)
+	}
+	_, err = cc.Client.RESTMapper().RESTMapping(schema.GroupKind{Group: "cert-manager.io", Kind: "Certificate"}, "v1")
+	switch {
+	case err == nil:
+		return d.CertIssuer, nil
+	case meta.IsNoMatchError(err):
+		return "", nil
+	}
+	return "", fmt.Errorf("environment %s: look for cert-manager's Certificate: %w", env.Name, err)
 }
 
 // ownerLabels mark what Astrolift applies for an app's environment outside

@@ -57,6 +57,11 @@ type Input struct {
 	// CustomDomains are validated custom hostnames, routed to the primary
 	// public workload (the one named "web", else the first public one).
 	CustomDomains []string
+	// CertIssuer, when set, is the cert-manager ClusterIssuer that issues
+	// the custom domains' certificates: a cert-manager.io/v1 Certificate
+	// per custom domain fills its TLS secret. Empty: no Certificates (the
+	// cluster has no cert-manager, or something else fills the secrets).
+	CertIssuer string
 	// IngressClass sets spec.ingressClassName when not empty.
 	IngressClass string
 	// ServiceAccountAnnotations go on the workload identity (cloud IAM).
@@ -162,7 +167,7 @@ func objName(o *unstructured.Unstructured) string {
 }
 
 var kindOrder = func() func(string) int {
-	order := []string{"ServiceAccount", "Secret", "Service", "Deployment", "StatefulSet", "CronJob", "HorizontalPodAutoscaler", "Ingress", "Job"}
+	order := []string{"ServiceAccount", "Secret", "Service", "Deployment", "StatefulSet", "CronJob", "HorizontalPodAutoscaler", "Ingress", "Certificate", "Job"}
 	return func(kind string) int { return slices.Index(order, kind) }
 }()
 
@@ -540,7 +545,16 @@ func (r *renderer) ingress(name string, w *Workload, primary bool) {
 				"service": map[string]any{"name": r.in.App + "-" + name, "port": map[string]any{"number": port}},
 			}},
 		}}})
-		tls = append(tls, map[string]any{"hosts": []any{host}, "secretName": "tls-" + strings.ReplaceAll(host, ".", "-")})
+		tls = append(tls, map[string]any{"hosts": []any{host}, "secretName": tlsSecretName(host)})
+	}
+	if primary && r.in.CertIssuer != "" {
+		for _, host := range r.in.CustomDomains {
+			r.add("cert-manager.io/v1", "Certificate", tlsSecretName(host), r.labels(name), map[string]any{"spec": map[string]any{
+				"secretName": tlsSecretName(host),
+				"dnsNames":   []any{host},
+				"issuerRef":  map[string]any{"name": r.in.CertIssuer, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+			}})
+		}
 	}
 	spec := map[string]any{"rules": rules, "tls": tls}
 	if r.in.IngressClass != "" {
@@ -548,6 +562,9 @@ func (r *renderer) ingress(name string, w *Workload, primary bool) {
 	}
 	r.add("networking.k8s.io/v1", "Ingress", r.in.App+"-"+name, r.labels(name), map[string]any{"spec": spec})
 }
+
+// tlsSecretName is the Secret holding a host's certificate.
+func tlsSecretName(host string) string { return "tls-" + strings.ReplaceAll(host, ".", "-") }
 
 // releaseJob renders deploy.release_command as a Job whose name is a hash
 // of its content: Job templates are immutable, and a new image or command

@@ -56,6 +56,9 @@ type config struct {
 	// DNSResolver is the "host:port" of the DNS server custom domains'
 	// TXT challenges are resolved through ("": the system resolver).
 	DNSResolver string
+	// CertIssuer is the cert-manager ClusterIssuer of custom domains'
+	// certificates (used where the cluster has cert-manager).
+	CertIssuer string
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -134,6 +137,8 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 		"let outbound webhooks reach private (10/8, 172.16/12, 192.168/16, fc00::/7) and loopback addresses; link-local and cloud metadata stay refused; astrolift dev allows them ($ASTROLIFT_WEBHOOK_ALLOW_PRIVATE)")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", envString("dns-resolver", ""),
 		"host:port of the DNS server that custom domains' TXT challenges are resolved through (default: the system resolver) ($ASTROLIFT_DNS_RESOLVER)")
+	fs.StringVar(&c.CertIssuer, "cert-issuer", envString("cert-issuer", "letsencrypt"),
+		"cert-manager ClusterIssuer of custom domains' certificates: where a cluster has cert-manager's Certificate CRD, each validated custom domain gets a Certificate from it (empty: never) ($ASTROLIFT_CERT_ISSUER)")
 	fs.StringVar(&c.ExternalURL, "external-url", envString("external-url", ""),
 		"URL git hosts reach this server at; push webhooks registered on connection-backed repositories post to it (default for astrolift dev: http://<listen>; serve registers none without it) ($ASTROLIFT_EXTERNAL_URL)")
 	return fs, nil

@@ -90,7 +90,8 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	}
 	clusters := &reconciler.Clusters{Store: s, Box: opener}
 	runner := &reconciler.DeployRunner{Store: s, Holder: poller.Holder, Log: log, LeaseTTL: c.DeployLeaseTTL,
-		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For, ServiceAccountAnnotations: c.ServiceAccountAnnotations, Secrets: secrets}}
+		Deployer: &reconciler.Deployer{Store: s, Cluster: clusters.For, ServiceAccountAnnotations: c.ServiceAccountAnnotations, Secrets: secrets,
+			CertIssuer: c.CertIssuer}}
 	drifts := &reconciler.DriftChecker{Store: s, Cluster: clusters.For, Holder: poller.Holder, Interval: c.DriftInterval, Log: log, Box: opener}
 	if box != nil {
 		runner.Deployer.Box = box
