@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -130,7 +131,19 @@ func (x *Executor) Exec(ctx context.Context, env *store.Environment, pod, contai
 	if err != nil {
 		return -1, fmt.Errorf("exec in pod %s/%s: %w", env.Namespace, pod, err)
 	}
-	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	// When ctx ends, StreamWithContext returns while client-go's copy
+	// goroutines may still be writing: the gate drops their writes once
+	// Exec has returned, so callers own their writers again.
+	gate := &gate{}
+	defer gate.close()
+	opts := remotecommand.StreamOptions{Stdin: stdin}
+	if stdout != nil {
+		opts.Stdout = &gated{gate: gate, w: stdout}
+	}
+	if stderr != nil {
+		opts.Stderr = &gated{gate: gate, w: stderr}
+	}
+	err = ex.StreamWithContext(ctx, opts)
 	if err == nil {
 		return 0, nil
 	}
@@ -151,6 +164,34 @@ var kwokExit = regexp.MustCompile(`cmd wait: .*: exit status (\d+)$`)
 
 // exitCode is the remote exit status an exec error reports: a kubelet's
 // NonZeroExitCode status (utilexec.ExitError), else kwok's message.
+// gate is shared by an exec's output writers; once closed they drop
+// writes.
+type gate struct {
+	mu     sync.Mutex
+	closed bool
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+// gated writes to w until its gate closes (one write at a time).
+type gated struct {
+	gate *gate
+	w    io.Writer
+}
+
+func (g *gated) Write(p []byte) (int, error) {
+	g.gate.mu.Lock()
+	defer g.gate.mu.Unlock()
+	if g.gate.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
 func exitCode(err error) (int, bool) {
 	var exit utilexec.ExitError
 	if errors.As(err, &exit) && exit.Exited() {
