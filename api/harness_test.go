@@ -68,6 +68,7 @@ func newHarness(t *testing.T) *harness {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	dbPath := filepath.Join(t.TempDir(), "a.db")
+	must(t, os.WriteFile(dbPath, migratedDB(t), 0o600))
 	s, err := store.Open(ctx, dbPath, store.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +103,39 @@ func newHarness(t *testing.T) *harness {
 	must(t, s.CreateEnvironment(ctx, h.env))
 	return h
 }
+
+// migratedDB is an empty SQLite database with every migration applied,
+// built once: each harness starts from a copy instead of migrating anew
+// (the RBAC matrix builds more than a thousand harnesses).
+var migratedDB = func() func(t *testing.T) []byte {
+	var (
+		once sync.Once
+		data []byte
+		err  error
+	)
+	return func(t *testing.T) []byte {
+		once.Do(func() {
+			dir, derr := os.MkdirTemp("", "astrolift-api-db-")
+			if derr != nil {
+				err = derr
+				return
+			}
+			defer func() { _ = os.RemoveAll(dir) }()
+			path := filepath.Join(dir, "template.db")
+			s, oerr := store.Open(context.Background(), path, store.Options{})
+			if oerr != nil {
+				err = oerr
+				return
+			}
+			if err = s.Close(); err != nil {
+				return
+			}
+			data, err = os.ReadFile(path)
+		})
+		must(t, err)
+		return data
+	}
+}()
 
 // testPasswordHash is the argon2id hash of "correct horse battery",
 // computed once: hashing costs 19 MiB and tens of milliseconds (far more
