@@ -239,9 +239,6 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRetries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for client-go's retry backoff")
-	}
 	f := seeded(t)
 	p := mustNew(t, scm.Options{BaseURL: f.baseURL(), Token: goodToken})
 	requests := func(fail int, call func() error) (int, error) {
