@@ -14,13 +14,37 @@ export KUBEBUILDER_ASSETS := $(K8S_BINS)
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+UI_SRC := $(shell find ui/src ui/index.html ui/vite.config.ts ui/tsconfig.json -type f 2>/dev/null)
+
 .PHONY: build
-build: ## Build bin/astrolift
+build: ui ## Build bin/astrolift (the dashboard included)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/astrolift ./cmd/astrolift
 
 .PHONY: run
 run: build k8s-bins ## Run Astrolift locally (astrolift dev: SQLite + local control plane in ./data)
 	$(BIN)/astrolift dev
+
+.PHONY: ui
+ui: ui/dist/index.html ## Build the dashboard (npm ci + vite build into ui/dist, embedded by go build)
+
+ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SRC)
+	cd ui && npm run build
+
+.PHONY: ui-types
+ui-types: ui/node_modules/.package-lock.json ## Regenerate the dashboard's API types from the route table (ui/src/api)
+	$(GO) test ./ui -run TestOpenAPICopyIsCurrent -count=1 -update
+	cd ui && npm run api-types
+
+.PHONY: ui-dev
+ui-dev: ui/node_modules/.package-lock.json ## Vite dev server with hot reload (run astrolift with --ui-dev-url http://127.0.0.1:5173)
+	cd ui && npm run dev
+
+.PHONY: chromium
+chromium: # Debian's Chromium for the dashboard's end-to-end tests (and screenshots)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 .PHONY: k8s-bins
 k8s-bins: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok into bin/k8s
@@ -33,7 +57,8 @@ gitea: ## Build the Gitea server (pinned in hack/tools/gitea) into bin/gitea for
 		"-X main.Version=$$(cd hack/tools/gitea && $(GO) list -m -f '{{.Version}}' code.gitea.io/gitea | sed 's/^v//')"
 
 .PHONY: test
-test: k8s-bins gitea ## Run every test (Go, with -race)
+test: k8s-bins gitea ui chromium ## Run every test: the dashboard's unit tests (Vitest), then Go with -race (the browser journey included)
+	cd ui && npm run typecheck && npx vitest run
 	set -o pipefail; $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | hack/test-summary.sh
 
 .PHONY: bench

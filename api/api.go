@@ -96,6 +96,9 @@ type Options struct {
 	// Exec runs commands in the pods of apps' workloads (the Commands
 	// page); nil answers 503 there.
 	Exec Executor
+	// UI serves the dashboard: every GET outside /api/ that no route
+	// answers (ui.Handler); nil answers those with the JSON 404.
+	UI http.Handler
 	// Now overrides the clock (tests).
 	Now func() time.Time
 }

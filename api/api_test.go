@@ -121,3 +121,19 @@ func TestHealthzMetricsAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// GETs outside /api/ that no route answers go to the dashboard (its
+// client-side routes); the API keeps its JSON 404s.
+func TestDashboardFallback(t *testing.T) {
+	h := newHarness(t)
+	res := h.do(request{method: http.MethodGet, path: "/apps/shop/config"})
+	if res.Code != http.StatusOK || res.Body.String() != "dashboard /apps/shop/config" {
+		t.Errorf("GET /apps/shop/config: %d %q; want the dashboard", res.Code, res.Body.String())
+	}
+	for _, r := range []request{{method: http.MethodGet, path: "/api/v1/nope"}, {method: http.MethodPost, path: "/apps"}} {
+		res := h.do(r)
+		if res.Code != http.StatusNotFound || !strings.Contains(res.Body.String(), `"code":"not_found"`) {
+			t.Errorf("%s %s: %d %q; want the API's JSON 404", r.method, r.path, res.Code, res.Body.String())
+		}
+	}
+}

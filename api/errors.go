@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +35,12 @@ func abortWithError(c *gin.Context, status int, code, message string) {
 }
 
 func (a *API) notFound(c *gin.Context) {
+	r := c.Request
+	if a.opts.UI != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		!strings.HasPrefix(r.URL.Path, "/api/") {
+		a.opts.UI.ServeHTTP(c.Writer, r) // the dashboard and its client-side routes
+		return
+	}
 	abortWithError(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
 }
 

@@ -87,7 +87,8 @@ func newHarness(t *testing.T) *harness {
 		SCM: connect.New, ExternalURL: "http://astrolift.test", Recipient: h.identity.Recipient(),
 		// Webhook receivers in tests listen on loopback, allowed explicitly.
 		Webhooks: h.webhookDispatcher(), WebhookPolicy: ssrf.Policy{AllowLoopback: true}, Exec: h.exec,
-		Domains: h.domainChecker(), PlatformDomain: "apps.acme.test"}).Handler()
+		Domains: h.domainChecker(), PlatformDomain: "apps.acme.test",
+		UI: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("dashboard " + r.URL.Path)) })}).Handler()
 	h.org = &store.Organization{Slug: "acme", Name: "Acme"}
 	must(t, s.CreateOrganization(ctx, h.org))
 	h.team = &store.Team{OrgID: h.org.ID, Slug: "payments", Name: "Payments"}

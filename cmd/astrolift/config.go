@@ -59,6 +59,9 @@ type config struct {
 	// CertIssuer is the cert-manager ClusterIssuer of custom domains'
 	// certificates (used where the cluster has cert-manager).
 	CertIssuer string
+	// UIDevURL is a Vite dev server (npm run dev in ui/) the dashboard is
+	// proxied to instead of the embedded build ("": embedded).
+	UIDevURL string
 	// dev: astrolift dev creates the master key file when missing.
 	dev bool
 }
@@ -137,6 +140,8 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 		"let outbound webhooks reach private (10/8, 172.16/12, 192.168/16, fc00::/7) and loopback addresses; link-local and cloud metadata stay refused; astrolift dev allows them ($ASTROLIFT_WEBHOOK_ALLOW_PRIVATE)")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", envString("dns-resolver", ""),
 		"host:port of the DNS server that custom domains' TXT challenges are resolved through (default: the system resolver) ($ASTROLIFT_DNS_RESOLVER)")
+	fs.StringVar(&c.UIDevURL, "ui-dev-url", envString("ui-dev-url", ""),
+		"serve the dashboard from this Vite dev server (http://127.0.0.1:5173) instead of the embedded build")
 	fs.StringVar(&c.CertIssuer, "cert-issuer", envString("cert-issuer", "letsencrypt"),
 		"cert-manager ClusterIssuer of custom domains' certificates: where a cluster has cert-manager's Certificate CRD, each validated custom domain gets a Certificate from it (empty: never) ($ASTROLIFT_CERT_ISSUER)")
 	fs.StringVar(&c.ExternalURL, "external-url", envString("external-url", ""),

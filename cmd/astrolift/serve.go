@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 
 	"github.com/go-logr/logr"
 	"net"
@@ -24,6 +26,7 @@ import (
 	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
+	"github.com/astrolift/astrolift/ui"
 )
 
 func runServe(ctx context.Context, args []string) error {
@@ -159,6 +162,9 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	if opts.ExternalURL == "" && c.dev {
 		opts.ExternalURL = "http://" + ln.Addr().String()
 	}
+	if opts.UI, err = dashboard(c, log); err != nil {
+		return err
+	}
 	return api.Serve(ctx, ln, api.New(opts).Handler(), log)
 }
 
@@ -168,4 +174,22 @@ type publicRepos struct{}
 
 func (publicRepos) DefaultBranch(ctx context.Context, url string) (string, error) {
 	return git.DefaultBranch(ctx, url, nil)
+}
+
+// dashboard is the UI handler: the embedded build, or a proxy to a Vite dev
+// server with --ui-dev-url.
+func dashboard(c config, log *slog.Logger) (http.Handler, error) {
+	if c.UIDevURL == "" {
+		files := ui.Files()
+		if !ui.Built(files) {
+			log.Warn("this binary has no dashboard built in: run make build")
+		}
+		return ui.Handler(files), nil
+	}
+	u, err := url.Parse(c.UIDevURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("--ui-dev-url %q: want http://host:port", c.UIDevURL)
+	}
+	log.Info("dashboard proxied to the Vite dev server", "url", u.String())
+	return ui.DevProxy(u), nil
 }
