@@ -65,7 +65,7 @@ export function TomlEditor({ value, onChange, errors, label, readOnly, onView }:
           StreamLanguage.define(toml),
           lintGutter(),
           theme,
-          EditorView.contentAttributes.of({ "aria-label": label }),
+          EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0" }),
           ro.current.of(readOnlyExt(!!readOnly)),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) changed.current(u.state.doc.toString());
@@ -100,7 +100,7 @@ function readOnlyExt(on: boolean): Extension {
   return [EditorState.readOnly.of(on), EditorView.editable.of(!on)];
 }
 
-const viewerExtensions = (label: string): Extension => [basicSetup, yaml(), theme, EditorState.readOnly.of(true), EditorView.contentAttributes.of({ "aria-label": label })];
+const viewerExtensions = (label: string): Extension => [basicSetup, yaml(), theme, EditorState.readOnly.of(true), EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0" })];
 
 /** YamlView shows rendered objects read-only. */
 export function YamlView({ value, label }: { value: string; label: string }) {
@@ -123,7 +123,7 @@ export function DiffView({ a, b, labelA, labelB, language }: { a: string; b: str
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const lang = language === "toml" ? StreamLanguage.define(toml) : yaml();
-    const ext = (label: string): Extension => [basicSetup, lang, theme, EditorState.readOnly.of(true), EditorView.editable.of(false), EditorView.contentAttributes.of({ "aria-label": label })];
+    const ext = (label: string): Extension => [basicSetup, lang, theme, EditorState.readOnly.of(true), EditorView.editable.of(false), EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0" })];
     const mv = new MergeView({ parent: host.current!, a: { doc: a, extensions: ext(labelA) }, b: { doc: b, extensions: ext(labelB) }, collapseUnchanged: { margin: 3, minSize: 8 }, gutter: true });
     return () => mv.destroy();
   }, [a, b, labelA, labelB, language]);

@@ -142,7 +142,7 @@ function DeploymentView({ d }: { d: DeploymentRow }) {
                 : approvals.length > 0
                   ? `approved by ${approvals.map((a) => a.actor).join(", ")}`
                   : env && env.required_approvals > 0
-                    ? `${env.required_approvals} required`
+                    ? `${env.required_approvals} required, none given`
                     : "not required"}
             </dd>
             <dt>App</dt>
