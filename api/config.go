@@ -33,6 +33,9 @@ type configResponse struct {
 	Repo        repoDTO             `json:"repo"`
 	Errors      []*render.Error     `json:"errors"`
 	Previews    []environmentRender `json:"previews"`
+	// SnapshotPreviews is the snapshot's preview per environment, given
+	// with a draft so the draft's rendering can be compared with it.
+	SnapshotPreviews []environmentRender `json:"snapshot_previews,omitempty"`
 	// Push says whether Push to repo can work for this app, and if not why.
 	Push pushAvailability `json:"push"`
 }
@@ -43,6 +46,9 @@ type pushAvailability struct {
 }
 
 type snapshotDTO struct {
+	// Source is the snapshot's TOML, given when there is a draft (else it
+	// is the response's source) so the two can be compared.
+	Source   string     `json:"source,omitempty"`
 	Commit   string     `json:"commit"`
 	BlobID   string     `json:"blob_id"`
 	SyncedAt *time.Time `json:"synced_at"`
@@ -159,7 +165,7 @@ func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, 
 		Push: a.pushAvailability(ctx, app),
 	}
 	if d := app.Draft; d != nil {
-		out.Source, out.SourceKind = d.Raw, "draft"
+		out.Source, out.SourceKind, out.Snapshot.Source = d.Raw, "draft", app.Manifest.Raw
 		out.Draft = &draftDTO{BaseBlobID: d.BaseBlobID, BlobID: drift.BlobID([]byte(d.Raw)), StagedAt: d.StagedAt, PRURL: d.PRURL, PRNumber: d.PRNumber,
 			PRState: d.PRState, PRBranch: d.PRBranch}
 		if u, err := a.store.GetUser(ctx, d.StagedBy); err == nil {
@@ -178,10 +184,26 @@ func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, 
 	if err != nil {
 		return nil, err
 	}
+	if out.Previews, err = a.previews(ctx, app, m); err != nil {
+		return nil, err
+	}
+	if out.Draft != nil && app.Manifest.Raw != "" {
+		if sm, err := render.Parse(app.ManifestPath, []byte(app.Manifest.Raw)); err == nil {
+			if out.SnapshotPreviews, err = a.previews(ctx, app, sm); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// previews renders a manifest for each of its preview targets.
+func (a *API) previews(ctx context.Context, app *store.App, m *render.Manifest) ([]environmentRender, error) {
 	targets, err := a.previewTargets(ctx, app, m)
 	if err != nil {
 		return nil, err
 	}
+	out := make([]environmentRender, 0, len(targets))
 	for _, t := range targets {
 		objs, err := render.Preview(m, render.Input{App: app.Slug, Environment: t.Environment, Namespace: t.Namespace})
 		if err == nil {
@@ -194,7 +216,7 @@ func (a *API) configView(ctx context.Context, app *store.App) (*configResponse, 
 		if err != nil {
 			t.Error = err.Error()
 		}
-		out.Previews = append(out.Previews, t)
+		out = append(out, t)
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ type configView struct {
 	SourceKind string `json:"source_kind"`
 	SyncState  string `json:"sync_state"`
 	Snapshot   struct {
+		Source string `json:"source"`
 		Commit string `json:"commit"`
 		BlobID string `json:"blob_id"`
 	} `json:"snapshot"`
@@ -35,6 +36,10 @@ type configView struct {
 		Namespace   string `json:"namespace"`
 		YAML        string `json:"yaml"`
 	} `json:"previews"`
+	SnapshotPreviews []struct {
+		Environment string `json:"environment"`
+		YAML        string `json:"yaml"`
+	} `json:"snapshot_previews"`
 }
 
 // TestConfigSyncStates walks an app through all four sync states with a
@@ -104,6 +109,9 @@ func TestConfigSyncStates(t *testing.T) {
 	if v.Draft.BaseBlobID != v.Snapshot.BlobID {
 		t.Errorf("draft base %s, want the snapshot's blob %s", v.Draft.BaseBlobID, v.Snapshot.BlobID)
 	}
+	if v.Snapshot.Source != sharedManifest {
+		t.Errorf("with a draft, snapshot.source is %q, want the snapshot's text", v.Snapshot.Source)
+	}
 
 	// Someone commits to the repository: diverged.
 	write(strings.Replace(sharedManifest, "nginx:1.27", "nginx:1.28", 1))
@@ -125,7 +133,12 @@ func TestConfigSyncStates(t *testing.T) {
 	// cleared by the poller, which takes the repository's text as the
 	// snapshot (push trigger): in sync again.
 	landed := strings.Replace(v.Source, "nginx:1.28", "nginx:1.29", 1)
-	h.do(request{method: http.MethodPut, path: "/api/v1/apps/blog/config/draft", token: tok, body: map[string]string{"source": landed}})
+	v = view(h.do(request{method: http.MethodPut, path: "/api/v1/apps/blog/config/draft", token: tok, body: map[string]string{"source": landed}}))
+	// A valid draft comes with the snapshot's rendering to compare with.
+	if len(v.SnapshotPreviews) != 1 || v.SnapshotPreviews[0].Environment != "production" ||
+		!strings.Contains(v.SnapshotPreviews[0].YAML, "nginx:1.28") || !strings.Contains(v.Previews[0].YAML, "nginx:1.29") {
+		t.Errorf("draft previews %+v, snapshot previews %+v", v.Previews, v.SnapshotPreviews)
+	}
 	write(landed)
 	poll()
 	if v := get(); v.SyncState != string(drift.InSync) || v.Draft != nil || v.Source != landed {

@@ -6,6 +6,10 @@ import { LoginPage } from "./pages/LoginPage";
 import { AppsPage } from "./pages/AppsPage";
 import { AppLayout } from "./layout/AppLayout";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { ConfigPage } from "./pages/config/ConfigPage";
+import { DriftPage } from "./pages/drift/DriftPage";
+import { AppDeploymentsPage, DeploymentsPage } from "./pages/deployments/DeploymentsPage";
+import { DeploymentPage } from "./pages/deployments/DeploymentPage";
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -19,8 +23,13 @@ export const routes: RouteObject[] = [
         element: <AppLayout />,
         children: [
           // app pages: { index: true, element: <OverviewPage /> }, { path: "config", element: <ConfigPage /> }, …
+          { path: "config", element: <ConfigPage /> },
+          { path: "deployments", element: <AppDeploymentsPage /> },
+          { path: "drift", element: <DriftPage /> },
         ],
       },
+      { path: "/deployments", element: <DeploymentsPage /> },
+      { path: "/deployments/:id", element: <DeploymentPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

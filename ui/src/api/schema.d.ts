@@ -1479,6 +1479,7 @@ export interface components {
             push: components["schemas"]["pushAvailability"];
             repo: components["schemas"]["repoDTO"];
             snapshot: components["schemas"]["snapshotDTO"];
+            snapshot_previews?: components["schemas"]["environmentRender"][];
             source: string;
             source_kind: string;
             sync_state: string;
@@ -1842,6 +1843,7 @@ export interface components {
         snapshotDTO: {
             blob_id: string;
             commit: string;
+            source?: string;
             /** Format: date-time */
             synced_at?: string | null;
         };
