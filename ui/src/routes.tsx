@@ -6,6 +6,8 @@ import { LoginPage } from "./pages/LoginPage";
 import { AppsPage } from "./pages/AppsPage";
 import { AppLayout } from "./layout/AppLayout";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { OverviewPage } from "./pages/overview/OverviewPage";
+import { WorkloadPage } from "./pages/workload/WorkloadPage";
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -18,6 +20,8 @@ export const routes: RouteObject[] = [
         path: "/apps/:slug",
         element: <AppLayout />,
         children: [
+          { index: true, element: <OverviewPage /> },
+          { path: "workloads/:name", element: <WorkloadPage /> },
           // app pages: { index: true, element: <OverviewPage /> }, { path: "config", element: <ConfigPage /> }, …
         ],
       },
