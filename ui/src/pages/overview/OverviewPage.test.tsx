@@ -25,7 +25,7 @@ describe("OverviewPage", () => {
     expect(within(prov).queryByRole("button", { name: "Onboard again" })).toBeNull();
     const wl = screen.getByRole("region", { name: "Workloads" });
     expect(wl).toHaveTextContent("3 workloads");
-    expect(wl).toHaveTextContent("3 replicas declared");
+    expect(wl).toHaveTextContent("3 replicas declared in the manifest");
     const src = screen.getByRole("region", { name: "Source" });
     expect(src).toHaveTextContent("https://git.example.com/demo/shop.git");
     expect(src).toHaveTextContent("astrolift.toml");

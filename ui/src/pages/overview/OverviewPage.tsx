@@ -9,7 +9,7 @@ import { api, ok } from "../../api/client";
 import { useCan } from "../../api/session";
 import type { App, Environment, Event, OverviewResponse, Topology } from "../../api/types";
 import { useApp } from "../../layout/AppLayout";
-import { Badge, Button, Card, Confirm, ErrorBox, QueryView, Time } from "../../components/ui";
+import { Badge, Button, Card, Confirm, ErrorBox, QueryView, Spinner, Time } from "../../components/ui";
 import { DeployDialog } from "./DeployDialog";
 import { TopologyGraph } from "./Topology";
 import { splitHosts, withManagedServices } from "./topologyLayout";
@@ -178,7 +178,7 @@ function StatusCards({ o, app, environments }: { o: OverviewResponse; app: App; 
         <div className="value">
           {o.workloads.note ? "—" : o.workloads.count} <span className="label">{o.workloads.count === 1 ? "workload" : "workloads"}</span>
         </div>
-        {o.workloads.note ? <p className="muted small">{o.workloads.note}</p> : <p className="muted">{o.workloads.replicas} {o.workloads.replicas === 1 ? "replica" : "replicas"} declared</p>}
+        {o.workloads.note ? <p className="muted small">{o.workloads.note}</p> : <p className="muted">{o.workloads.replicas} {o.workloads.replicas === 1 ? "replica" : "replicas"} declared in the manifest</p>}
       </Card>
       <Card title="Source" className="stat">
         <dl className="meta">
@@ -236,7 +236,16 @@ function TopologyCard({ slug, environments, envsError, environment, onEnvironmen
   else
     body = (
       <QueryView q={topology} label="the topology" isEmpty={(t) => t.nodes.length === 0} empty="Nothing to draw: the manifest declares no workload yet.">
-        {(t) => <TopologyGraph slug={slug} environment={t.environment} graph={graph ?? t} />}
+        {(t) =>
+          services.isPending && services.fetchStatus !== "idle" ? (
+            <Spinner label="Loading the managed services…" />
+          ) : (
+            <>
+              <TopologyGraph key={t.environment} slug={slug} environment={t.environment} graph={graph ?? t} />
+              {services.isError && <p className="muted small">Managed services are not shown: {services.error.message}</p>}
+            </>
+          )
+        }
       </QueryView>
     );
   return (

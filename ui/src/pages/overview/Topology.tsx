@@ -1,9 +1,9 @@
 // The topology card's graph: React Flow drawing the positions that
 // topologyLayout worked out. Read-only: boxes are coloured by status,
 // workloads open their page on click or Enter (every box is focusable).
-import { useMemo, type KeyboardEvent } from "react";
+import { useEffect, useMemo, useRef, type KeyboardEvent } from "react";
 import { useNavigate } from "react-router";
-import { Controls, Handle, MarkerType, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
+import { Controls, Handle, MarkerType, Position, ReactFlow, type Edge, type Node, type NodeProps, type ReactFlowInstance } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { toneOf } from "../../components/ui";
 import { layoutTopology, type LayoutNode } from "./topologyLayout";
@@ -45,6 +45,8 @@ function Box({ data }: NodeProps<BoxNode>) {
 }
 
 const nodeTypes = { box: Box };
+// Never shrink the boxes past legibility: on a narrow screen the graph is panned instead.
+const fitViewOptions = { padding: 0.12, maxZoom: 1, minZoom: 0.6 };
 
 /** TopologyGraph draws one environment's graph (the API's topology, managed services added). */
 export function TopologyGraph({ slug, environment, graph }: { slug: string; environment: string; graph: Pick<TopologyData, "nodes" | "edges"> }) {
@@ -89,15 +91,33 @@ export function TopologyGraph({ slug, environment, graph }: { slug: string; envi
     if (id) open(id);
   };
   const height = Math.min(Math.max(laid.height + 80, 200), 560);
+  // Fit the graph again when the card changes width (window resized).
+  const box = useRef<HTMLDivElement>(null);
+  const flow = useRef<ReactFlowInstance<BoxNode, Edge> | null>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    let width = el.clientWidth;
+    const ro = new ResizeObserver(() => {
+      if (el.clientWidth === width) return;
+      width = el.clientWidth;
+      void flow.current?.fitView(fitViewOptions);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   return (
-    <div className="topo" style={{ height }}>
+    <div className="topo" style={{ height }} ref={box}>
       <ReactFlow
+        onInit={(i) => {
+          flow.current = i;
+        }}
         aria-label={`Topology of the ${environment} environment: ingress, services, workloads, managed services and dependencies`}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
         fitView
-        fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+        fitViewOptions={fitViewOptions}
         minZoom={0.3}
         maxZoom={1.5}
         nodesDraggable={false}

@@ -13,6 +13,7 @@ const topology: Topology = {
     { id: "workload:api", kind: "workload", name: "api", status: "failed", detail: "deployment 0/1 ready" },
     { id: "workload:nightly", kind: "workload", name: "nightly", status: "running", detail: "cronjob" },
     { id: "dependency:stripe", kind: "dependency", name: "stripe", status: "unknown", detail: "https://api.stripe.com" },
+    { id: "workload:managed-postgres-db", kind: "workload", name: "managed-postgres-db", status: "running", detail: "statefulset 1/1 ready" },
   ],
   edges: [
     { from: "service:web", to: "workload:web" },
@@ -34,15 +35,15 @@ describe("layoutTopology", () => {
   const byId = new Map(l.nodes.map((n) => [n.id, n]));
 
   it("keeps every node and only edges whose endpoints exist", () => {
-    expect(l.nodes).toHaveLength(8);
+    expect(l.nodes).toHaveLength(9);
     expect(l.edges.length).toBeGreaterThan(0);
     for (const e of l.edges) {
       expect(byId.has(e.source), e.source).toBe(true);
       expect(byId.has(e.target), e.target).toBe(true);
     }
     expect(l.edges.some((e) => e.target === "workload:gone")).toBe(false);
-    // the managed service is reached from every workload
-    expect(l.edges.filter((e) => e.target === "managed_service:db").map((e) => e.source).sort()).toEqual(["workload:api", "workload:nightly", "workload:web"]);
+    // the managed service is reached from every workload but the one running it
+    expect(l.edges.filter((e) => e.target === "managed_service:postgres:db").map((e) => e.source).sort()).toEqual(["workload:api", "workload:nightly", "workload:web"]);
   });
 
   it("orders the layers left to right: ingress → services → workloads → managed services and dependencies", () => {
@@ -57,7 +58,8 @@ describe("layoutTopology", () => {
     // a cron job no Service points at still sits with the workloads
     expect(x("workload:nightly")).toBe(x("workload:web"));
     expect(x("workload:web")).toBeLessThan(x("dependency:stripe"));
-    expect(x("dependency:stripe")).toBe(x("managed_service:db"));
+    expect(x("dependency:stripe")).toBe(x("managed_service:postgres:db"));
+    expect(x("workload:managed-postgres-db")).toBe(x("workload:web"));
     for (const e of l.edges) expect(x(e.source)).toBeLessThan(x(e.target));
   });
 

@@ -91,17 +91,20 @@ export function publicHosts(t: Pick<Topology, "nodes" | "edges">): Map<string, s
 /**
  * withManagedServices adds the environment's managed services to the graph:
  * their connection envelope is injected into every workload, so each
- * workload gets an edge to each of them.
+ * workload (but the ones running the services) gets an edge to each of them.
  */
 export function withManagedServices(t: Pick<Topology, "nodes" | "edges">, services: ManagedService[]): Pick<Topology, "nodes" | "edges"> {
   if (services.length === 0) return t;
   const nodes = [...t.nodes];
   const edges = [...t.edges];
-  const workloads = t.nodes.filter((n) => n.kind === "workload");
+  // An in-cluster service runs as a workload of its own (the reconciler
+  // names it managed-<kind>[-<name>]): that one does not consume services.
+  const backing = new Set(services.map((s) => (s.name ? `managed-${s.kind}-${s.name}` : `managed-${s.kind}`)));
+  const workloads = t.nodes.filter((n) => n.kind === "workload" && !backing.has(n.name));
   for (const s of services) {
-    const id = `managed_service:${s.name}`;
+    const id = `managed_service:${s.kind}:${s.name}`;
     if (nodes.some((n) => n.id === id)) continue;
-    nodes.push({ id, kind: "managed_service", name: s.name, status: s.status, detail: [s.kind, s.variant].filter(Boolean).join(" · ") });
+    nodes.push({ id, kind: "managed_service", name: s.name || s.kind, status: s.status, detail: [s.kind, s.variant].filter(Boolean).join(" · ") });
     for (const w of workloads) edges.push({ from: w.id, to: id });
   }
   return { nodes, edges };
