@@ -10,6 +10,8 @@ import { ConfigPage } from "./pages/config/ConfigPage";
 import { DriftPage } from "./pages/drift/DriftPage";
 import { AppDeploymentsPage, DeploymentsPage } from "./pages/deployments/DeploymentsPage";
 import { DeploymentPage } from "./pages/deployments/DeploymentPage";
+import { OverviewPage } from "./pages/overview/OverviewPage";
+import { WorkloadPage } from "./pages/workload/WorkloadPage";
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -22,7 +24,8 @@ export const routes: RouteObject[] = [
         path: "/apps/:slug",
         element: <AppLayout />,
         children: [
-          // app pages: { index: true, element: <OverviewPage /> }, { path: "config", element: <ConfigPage /> }, …
+          { index: true, element: <OverviewPage /> },
+          { path: "workloads/:name", element: <WorkloadPage /> },
           { path: "config", element: <ConfigPage /> },
           { path: "deployments", element: <AppDeploymentsPage /> },
           { path: "drift", element: <DriftPage /> },
