@@ -171,12 +171,14 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 	var allOf []any
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		tag := f.Tag.Get("json")
+		// An embedded struct's fields are promoted into the JSON object
+		// whether or not its type is exported (encoding/json does the same).
 		if f.Anonymous && tag == "" {
 			allOf = append(allOf, g.schema(f.Type))
+			continue
+		}
+		if !f.IsExported() {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")

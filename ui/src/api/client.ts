@@ -85,7 +85,12 @@ export function setUnauthenticatedHandler(f: (e: ApiError) => void) {
   unauthenticatedHandler = f;
 }
 
-export const api = createClient<paths>({ baseUrl: typeof window === "undefined" ? "http://localhost" : window.location.origin, credentials: "same-origin" });
+export const api = createClient<paths>({
+  baseUrl: typeof window === "undefined" ? "http://localhost" : window.location.origin,
+  credentials: "same-origin",
+  // Look fetch up per request (not once at load), so tests can stub it.
+  fetch: (req) => globalThis.fetch(req),
+});
 api.use(session);
 
 /** ok returns a call's data; errors were thrown by the middleware already. */

@@ -1509,7 +1509,7 @@ export interface components {
             username: string;
             webhook_secret: string;
         };
-        connectionTestResponse: {
+        connectionTestResponse: components["schemas"]["connectionDTO"] & {
             scopes?: string[];
         };
         createAppRequest: {
@@ -1525,7 +1525,7 @@ export interface components {
             source_url: string;
             trigger_mode: string;
         };
-        createConnectionResponse: {
+        createConnectionResponse: components["schemas"]["connectionDTO"] & {
             webhook_secret: string;
         };
         createDeployTokenRequest: {
@@ -1533,14 +1533,14 @@ export interface components {
             name: string;
             scopes: string | null;
         };
-        createDeployTokenResponse: {
+        createDeployTokenResponse: components["schemas"]["deployTokenDTO"] & {
             token: string;
         };
         createTokenRequest: {
             expires_in_days?: number | null;
             name: string;
         };
-        createTokenResponse: {
+        createTokenResponse: components["schemas"]["tokenDTO"] & {
             token: string;
         };
         createUserRequest: {
@@ -1548,7 +1548,7 @@ export interface components {
             name: string;
             password: string;
         };
-        createWebhookResponse: {
+        createWebhookResponse: components["schemas"]["webhookDTO"] & {
             secret: string;
         };
         deployRequest: {
@@ -1590,7 +1590,7 @@ export interface components {
             status: string;
             trigger: string;
         };
-        deploymentDetailDTO: {
+        deploymentDetailDTO: components["schemas"]["deploymentDTO"] & {
             app: string;
             created_by: string;
             duration?: string;
@@ -1803,7 +1803,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
-        secretBundleDetailDTO: {
+        secretBundleDetailDTO: components["schemas"]["secretBundleDTO"] & {
             references: components["schemas"]["bundleReferenceDTO"][];
         };
         secretBundleKeyDTO: {
