@@ -52,6 +52,10 @@ func (a *API) OpenAPI() map[string]any {
 			}}
 		case rt.Path == "/api/v1/openapi.json":
 			responses["200"] = map[string]any{"description": "this document"}
+		case rt.Path == "/api/v1/apps/:slug/screenshot":
+			responses["200"] = map[string]any{"description": "the PNG (Cache-Control: private, max-age=300; ETag; Last-Modified)",
+				"content": map[string]any{"image/png": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+			responses["304"] = map[string]any{"description": "not modified (If-None-Match / If-Modified-Since)"}
 		case rt.Path == "/api/v1/apps/:slug/config/refresh":
 			responses["202"] = map[string]any{"description": "a check is on its way"}
 		default:

@@ -65,6 +65,7 @@ var wantPermission = map[string]api.Permission{
 	"POST /api/v1/apps/:slug/onboard":                   "app.update",
 	"GET /api/v1/apps/:slug/overview":                   "app.read",
 	"GET /api/v1/apps/:slug/events":                     "app.read",
+	"GET /api/v1/apps/:slug/screenshot":                 "app.read",
 	"GET /api/v1/apps/:slug/domains":                    "app.read",
 	"POST /api/v1/apps/:slug/domains":                   "app.update",
 	"GET /api/v1/apps/:slug/domains/:id":                "app.read",
@@ -266,6 +267,8 @@ func (h *harness) matrixRequest(rt api.Route) request {
 		req.path = fmt.Sprintf("/api/v1/members/%d", b.ID)
 	case "POST /api/v1/apps":
 		req.body = map[string]any{"project": h.project.Slug, "name": "Storefront", "source_url": "https://git.example.com/acme/storefront.git"}
+	case "GET /api/v1/apps/:slug/screenshot":
+		must(h.t, h.s.SaveScreenshot(ctx, h.app.ID, h.env.ID, "https://shop.example.com", 0, []byte("\x89PNG\r\n\x1a\n"), h.clock.Now()))
 	case "GET /api/v1/apps/:slug/commands/ws":
 		req.path += "?environment=" + h.env.Name + "&workload=web&command=echo+hi"
 	case "GET /api/v1/stream":

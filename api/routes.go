@@ -89,6 +89,7 @@ func (a *API) Routes() []Route {
 		{http.MethodDelete, "/api/v1/apps/:slug", "Delete an app (soft; the slug stays reserved for the grace window)", PermAppDelete, scopeApp, a.deleteApp, nil, nil},
 		{http.MethodPost, "/api/v1/apps/:slug/onboard", "Onboard a failed app again (its status goes back to pending)", PermAppUpdate, scopeApp, a.onboardAgain, nil, appDTO{}},
 		{http.MethodGet, "/api/v1/apps/:slug/overview", "The app page's hero, status cards, recent deployments and events", PermAppRead, scopeApp, a.overview, nil, overviewResponse{}},
+		{http.MethodGet, "/api/v1/apps/:slug/screenshot", "The app's thumbnail: a 480x300 PNG of its primary public URL (the environment named production, else the last one with a public URL), captured after each successful deployment there and daily; 404 until one was taken or when screenshots are off", PermAppRead, scopeApp, a.screenshot, nil, nil},
 		{http.MethodGet, "/api/v1/apps/:slug/config", "The manifest (draft or snapshot), sync state, repo head, render errors and a masked preview per environment", PermAppRead, scopeApp, a.config, nil, configResponse{}},
 		{http.MethodPut, "/api/v1/apps/:slug/config/draft", "Save the editor's text as the draft (stored even when invalid; errors are reported)", PermAppConfigWrite, scopeApp, a.saveDraft, draftRequest{}, configResponse{}},
 		{http.MethodDelete, "/api/v1/apps/:slug/config/draft", "Discard the draft", PermAppConfigWrite, scopeApp, a.discardDraft, nil, configResponse{}},

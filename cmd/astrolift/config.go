@@ -59,6 +59,13 @@ type config struct {
 	// CertIssuer is the cert-manager ClusterIssuer of custom domains'
 	// certificates (used where the cluster has cert-manager).
 	CertIssuer string
+	// ScreenshotBrowser is the Chromium that captures apps' thumbnails:
+	// "" looks one up on PATH, "off" disables screenshots.
+	ScreenshotBrowser string
+	// ScreenshotAllowPrivate lets the captured pages (and their requests)
+	// reach private and loopback addresses (link-local and cloud metadata
+	// addresses never).
+	ScreenshotAllowPrivate bool
 	// UIDevURL is a Vite dev server (npm run dev in ui/) the dashboard is
 	// proxied to instead of the embedded build ("": embedded).
 	UIDevURL string
@@ -138,6 +145,14 @@ func newFlagSet(cmd string, c *config, dataDirDefault string) (*flag.FlagSet, er
 	}
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", webhookAllowPrivate,
 		"let outbound webhooks reach private (10/8, 172.16/12, 192.168/16, fc00::/7) and loopback addresses; link-local and cloud metadata stay refused; astrolift dev allows them ($ASTROLIFT_WEBHOOK_ALLOW_PRIVATE)")
+	screenshotAllowPrivate, err := envBool("screenshot-allow-private", false)
+	if err != nil {
+		return nil, err
+	}
+	fs.StringVar(&c.ScreenshotBrowser, "screenshot-browser", envString("screenshot-browser", ""),
+		"Chromium that captures each ready app's primary public URL for the dashboard's thumbnail (default: chromium, chromium-browser or google-chrome on PATH; \"off\": no screenshots) ($ASTROLIFT_SCREENSHOT_BROWSER)")
+	fs.BoolVar(&c.ScreenshotAllowPrivate, "screenshot-allow-private", screenshotAllowPrivate,
+		"let screenshots open pages on private (10/8, 172.16/12, 192.168/16, fc00::/7) and loopback addresses; link-local and cloud metadata stay refused; astrolift dev allows them ($ASTROLIFT_SCREENSHOT_ALLOW_PRIVATE)")
 	fs.StringVar(&c.DNSResolver, "dns-resolver", envString("dns-resolver", ""),
 		"host:port of the DNS server that custom domains' TXT challenges are resolved through (default: the system resolver) ($ASTROLIFT_DNS_RESOLVER)")
 	fs.StringVar(&c.UIDevURL, "ui-dev-url", envString("ui-dev-url", ""),

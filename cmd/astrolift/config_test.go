@@ -96,3 +96,24 @@ func TestWebhookAllowPrivateFlag(t *testing.T) {
 		t.Errorf("bad env: %v", err)
 	}
 }
+
+func TestScreenshotFlags(t *testing.T) {
+	for _, name := range []string{"ASTROLIFT_SCREENSHOT_BROWSER", "ASTROLIFT_SCREENSHOT_ALLOW_PRIVATE"} {
+		t.Setenv(name, "")
+		if err := os.Unsetenv(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, _, err := parseFlags("serve", nil); err != nil || c.ScreenshotBrowser != "" || c.ScreenshotAllowPrivate {
+		t.Fatalf("defaults: %q, %v, %v; want a browser looked up on PATH and private targets refused", c.ScreenshotBrowser, c.ScreenshotAllowPrivate, err)
+	}
+	if c, _, err := parseFlags("serve", []string{"--screenshot-browser", "off", "--screenshot-allow-private"}); err != nil ||
+		c.ScreenshotBrowser != "off" || !c.ScreenshotAllowPrivate {
+		t.Errorf("flags: %q, %v, %v", c.ScreenshotBrowser, c.ScreenshotAllowPrivate, err)
+	}
+	t.Setenv("ASTROLIFT_SCREENSHOT_BROWSER", "/opt/chrome/chrome")
+	t.Setenv("ASTROLIFT_SCREENSHOT_ALLOW_PRIVATE", "true")
+	if c, _, err := parseFlags("serve", nil); err != nil || c.ScreenshotBrowser != "/opt/chrome/chrome" || !c.ScreenshotAllowPrivate {
+		t.Errorf("from env: %q, %v, %v", c.ScreenshotBrowser, c.ScreenshotAllowPrivate, err)
+	}
+}

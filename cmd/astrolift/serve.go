@@ -23,6 +23,7 @@ import (
 	"github.com/astrolift/astrolift/internal/ssrf"
 	"github.com/astrolift/astrolift/reconciler"
 	"github.com/astrolift/astrolift/reconciler/podexec"
+	"github.com/astrolift/astrolift/reconciler/screenshot"
 	"github.com/astrolift/astrolift/scm/connect"
 	"github.com/astrolift/astrolift/scm/git"
 	"github.com/astrolift/astrolift/store"
@@ -99,7 +100,20 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 	if box != nil {
 		runner.Deployer.Box = box
 	}
-	runner.Deployer.Succeeded = drifts.Trigger
+	// Screenshots of the apps' primary public URLs, when a browser is
+	// installed: after each successful deployment and daily.
+	shots := &screenshot.Shooter{Store: s, Holder: poller.Holder, Log: log,
+		Policy: ssrf.Policy{AllowPrivate: c.ScreenshotAllowPrivate || c.dev}}
+	if path, off := screenshot.Browser(c.ScreenshotBrowser); path != "" {
+		shots.BrowserPath = path
+		log.Info("screenshots on", "browser", path)
+	} else {
+		log.Info("screenshots are off", "reason", off)
+	}
+	runner.Deployer.Succeeded = func(envID int64) {
+		drifts.Trigger(envID)
+		shots.Trigger(envID)
+	}
 	opts.Drift = drifts
 	opts.Exec = &podexec.Executor{Config: func(ctx context.Context, env *store.Environment) (*rest.Config, error) {
 		cc, err := clusters.For(ctx, env)
@@ -135,7 +149,7 @@ func serve(ctx context.Context, c config, s *store.Store, restCfg *rest.Config, 
 		managed.Box = box
 	}
 	opts.ManagedServiceKinds = reconciler.InClusterKinds
-	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run, managed.Run, domains.Run} {
+	for _, run := range []func(context.Context) error{poller.Run, runner.Run, onboarder.Run, drifts.Run, live.Run, webhooks.Run, managed.Run, domains.Run, shots.Run} {
 		loops.Add(1)
 		go func() { defer loops.Done(); _ = run(loopsCtx) }()
 	}
