@@ -24,9 +24,14 @@ export function sourceLink(app: Pick<App, "source_url">): string | undefined {
   return undefined;
 }
 
-/** primaryURL is where Open goes: the first environment's public URL, else the first ingress host. */
+/**
+ * primaryURL is where Open goes: the primary environment's public URL (the
+ * one named production, else the last with a public URL: the same rule as
+ * the screenshot service's screenshot.Primary), else the first ingress host.
+ */
 export function primaryURL(envs: Environment[] | undefined, ingressHosts: string[]): string | undefined {
-  const e = envs?.find((x) => x.public_url);
+  const withURL = (envs ?? []).filter((x) => x.public_url);
+  const e = withURL.find((x) => x.name === "production") ?? withURL[withURL.length - 1];
   if (e?.public_url) return /^https?:\/\//i.test(e.public_url) ? e.public_url : "https://" + e.public_url;
   return ingressHosts[0] ? "https://" + ingressHosts[0] : undefined;
 }
