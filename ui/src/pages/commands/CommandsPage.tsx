@@ -261,5 +261,5 @@ async function explainRefusal(slug: string, p: Target, code: number): Promise<st
     /* fall through to the generic words */
   }
   const where = `${p.workload || "the primary workload"} in ${p.environment || "the environment"}`;
-  return `The command could not start: the server closed the connection (code ${code}). Most likely no pod of ${where} is running.`;
+  return `The command could not start: the server refused the connection (code ${code}), most likely because no pod of ${where} is running${p.container ? ` or it has no container ${p.container}` : ""}. The browser cannot read the server's reason; the app's events may name it.`;
 }

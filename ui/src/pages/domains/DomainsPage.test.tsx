@@ -17,10 +17,11 @@ describe("DomainsPage", () => {
     renderPage("domains", <DomainsPage />);
     const row = (await screen.findByText("shop.example.com")).closest("tr")!;
     expect(row).toHaveTextContent("pending");
-    expect(row).toHaveTextContent("_astrolift-challenge.shop.example.com");
-    expect(row).toHaveTextContent("astrolift-verify=abc123");
-    expect(within(row).getByRole("button", { name: "Copy name to clipboard" })).toBeInTheDocument();
-    expect(within(row).getByRole("button", { name: "Copy value to clipboard" })).toBeInTheDocument();
+    const txt = row.nextElementSibling as HTMLElement; // the TXT record's row under the domain
+    expect(txt).toHaveTextContent("TXT name_astrolift-challenge.shop.example.com");
+    expect(txt).toHaveTextContent("TXT valueastrolift-verify=abc123");
+    expect(within(txt).getByRole("button", { name: "Copy name to clipboard" })).toBeInTheDocument();
+    expect(within(txt).getByRole("button", { name: "Copy value to clipboard" })).toBeInTheDocument();
     expect(row).toHaveTextContent("no such host");
     expect(row).toHaveTextContent("2 attempts");
     expect(row).toHaveTextContent("after validation");

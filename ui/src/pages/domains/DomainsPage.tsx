@@ -1,6 +1,6 @@
 // The app's custom domains: the TXT record that proves each hostname, the
 // state of its checks and their last error, recheck and removal.
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import { useCan } from "../../api/session";
@@ -17,10 +17,10 @@ export function certificate(d: Domain): string {
 function TxtRecord({ d }: { d: Domain }) {
   return (
     <div className="subres-record">
-      <span className="label">Name</span>
+      <span className="label">TXT name</span>
       <code>{d.record_name}</code>
       <CopyButton text={d.record_name} label="Copy name" />
-      <span className="label">Value</span>
+      <span className="label">TXT value</span>
       <code>{d.record_value}</code>
       <CopyButton text={d.record_value} label="Copy value" />
     </div>
@@ -72,7 +72,6 @@ export function DomainsPage() {
                   <tr>
                     <th scope="col">Hostname</th>
                     <th scope="col">State</th>
-                    <th scope="col">TXT record</th>
                     <th scope="col">Last check</th>
                     <th scope="col">Certificate</th>
                     <th scope="col">
@@ -82,37 +81,41 @@ export function DomainsPage() {
                 </thead>
                 <tbody>
                   {d.items.map((x) => (
-                    <tr key={x.id}>
-                      <td>
-                        <strong className="subres-mono">{x.hostname}</strong>
-                        <div className="muted small">{x.environment}</div>
-                      </td>
-                      <td>
-                        <Badge status={x.state} />
-                      </td>
-                      <td>
-                        <TxtRecord d={x} />
-                      </td>
-                      <td>
-                        <Time at={x.last_checked_at} />
-                        {x.attempts > 0 && <div className="muted small">{x.attempts === 1 ? "1 attempt" : `${x.attempts} attempts`}</div>}
-                        {x.error && <div className="subres-error">{x.error}</div>}
-                        {x.next_check_at && x.state !== "validated" && (
-                          <div className="muted small">
-                            next check <Time at={x.next_check_at} />
-                          </div>
-                        )}
-                      </td>
-                      <td className="small">{certificate(x)}</td>
-                      <td className="actions-cell">
-                        <Button {...gate(writable, "app.update")} busy={recheck.isPending && recheck.variables?.id === x.id} aria-label={`Recheck ${x.hostname}`} onClick={() => recheck.mutate(x)}>
-                          Recheck
-                        </Button>
-                        <Button kind="danger" {...gate(writable, "app.update")} aria-label={`Remove ${x.hostname}`} onClick={() => { del.reset(); setRemoving(x); }}>
-                          Remove
-                        </Button>
-                      </td>
-                    </tr>
+                    <Fragment key={x.id}>
+                      <tr className="subres-mainrow">
+                        <td>
+                          <strong className="subres-mono">{x.hostname}</strong>
+                          <div className="muted small">{x.environment}</div>
+                        </td>
+                        <td>
+                          <Badge status={x.state} />
+                        </td>
+                        <td>
+                          <Time at={x.last_checked_at} />
+                          {x.attempts > 0 && <div className="muted small">{x.attempts === 1 ? "1 attempt" : `${x.attempts} attempts`}</div>}
+                          {x.error && <div className="subres-error">{x.error}</div>}
+                          {x.next_check_at && x.state !== "validated" && (
+                            <div className="muted small">
+                              next check <Time at={x.next_check_at} />
+                            </div>
+                          )}
+                        </td>
+                        <td className="small">{certificate(x)}</td>
+                        <td className="actions-cell">
+                          <Button {...gate(writable, "app.update")} busy={recheck.isPending && recheck.variables?.id === x.id} aria-label={`Recheck ${x.hostname}`} onClick={() => recheck.mutate(x)}>
+                            Recheck
+                          </Button>
+                          <Button kind="danger" {...gate(writable, "app.update")} aria-label={`Remove ${x.hostname}`} onClick={() => { del.reset(); setRemoving(x); }}>
+                            Remove
+                          </Button>
+                        </td>
+                      </tr>
+                      <tr className="subres-subrow">
+                        <td colSpan={5}>
+                          <TxtRecord d={x} />
+                        </td>
+                      </tr>
+                    </Fragment>
                   ))}
                 </tbody>
               </table>

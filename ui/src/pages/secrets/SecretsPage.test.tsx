@@ -98,7 +98,7 @@ describe("SecretsPage", () => {
     await userEvent.click(await screen.findByRole("button", { name: "Delete API_KEY (staging)" }));
     const dialog = screen.getByRole("dialog", { name: "Delete secret" });
     await userEvent.click(within(dialog).getByRole("button", { name: "Delete" }));
-    await screen.findByText(/Secret API_KEY was removed in the draft/);
+    await screen.findByText(/Secret API_KEY \(staging\) was removed/);
     const call = api.last("DELETE", "/api/v1/apps/demo/secrets/API_KEY")!;
     expect(call.query.get("environment")).toBe("staging");
   });

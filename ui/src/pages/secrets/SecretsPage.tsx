@@ -67,7 +67,7 @@ export function SecretsPage() {
       ok(api.DELETE("/api/v1/apps/{slug}/secrets/{key}", { params: { path: { slug, key: s.key }, query: envQuery(s.environment) } })),
     onSuccess: (_, s) => {
       setDeleting(null);
-      done(`Secret ${s.key} was removed in the draft.`);
+      done(`Secret ${s.key}${s.environment ? ` (${s.environment})` : ""} was removed.`);
     },
   });
 
@@ -90,7 +90,7 @@ export function SecretsPage() {
       {staged && (
         <div className="subres-notice" role="status">
           <span>
-            {staged} It is staged in the draft: <Link to={`/apps/${slug}/config`}>push it from the config page</Link> to land it in the repository (or deploy the draft).
+            {staged} The change is staged in the draft: <Link to={`/apps/${slug}/config`}>push it from the config page</Link> to land it in the repository (or deploy the draft).
           </span>
           <Button kind="ghost" onClick={() => setStaged("")} aria-label="Dismiss">
             ×

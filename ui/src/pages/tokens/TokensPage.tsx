@@ -97,7 +97,7 @@ export function TokensPage() {
                           </span>
                           {oldValid && (
                             <div className="muted small">
-                              old secret works until <Time at={t.previous_valid_until} />
+                              old secret expires <Time at={t.previous_valid_until} />
                             </div>
                           )}
                         </td>

@@ -23,12 +23,12 @@ function statusTone(code: number): "ok" | "bad" | "muted" {
   return code >= 200 && code < 300 ? "ok" : "bad";
 }
 
-function Outcome({ d }: { d: WebhookDelivery }) {
+function Outcome({ d, known }: { d: WebhookDelivery; known?: string }) {
   const parts = [d.status_code ? `HTTP ${d.status_code}` : "no response", `${d.duration_ms} ms`];
   return (
     <span>
       <Badge status={d.status} /> {parts.join(" · ")}
-      {d.error && <span className="subres-error"> — {d.error}</span>}
+      {d.error && d.error !== known && <span className="subres-error"> — {d.error}</span>}
     </span>
   );
 }
@@ -120,7 +120,7 @@ export function WebhooksPage() {
                             )}
                             {p && (
                               <div className="small" role="status">
-                                Ping: {"failed" in p ? <span className="subres-error">{p.failed instanceof Error ? p.failed.message : String(p.failed)}</span> : <Outcome d={p.delivery} />}
+                                Ping: {"failed" in p ? <span className="subres-error">{p.failed instanceof Error ? p.failed.message : String(p.failed)}</span> : <Outcome d={p.delivery} known={w.last_error} />}
                               </div>
                             )}
                           </td>
