@@ -12,6 +12,14 @@ import { AppDeploymentsPage, DeploymentsPage } from "./pages/deployments/Deploym
 import { DeploymentPage } from "./pages/deployments/DeploymentPage";
 import { OverviewPage } from "./pages/overview/OverviewPage";
 import { WorkloadPage } from "./pages/workload/WorkloadPage";
+import { SecretsPage } from "./pages/secrets/SecretsPage";
+import { EnvironmentsPage } from "./pages/environments/EnvironmentsPage";
+import { ManagedServicesPage } from "./pages/managed-services/ManagedServicesPage";
+import { DomainsPage } from "./pages/domains/DomainsPage";
+import { WebhooksPage } from "./pages/webhooks/WebhooksPage";
+import { TokensPage } from "./pages/tokens/TokensPage";
+import { MembersPage } from "./pages/members/MembersPage";
+import { CommandsPage } from "./pages/commands/CommandsPage";
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -29,6 +37,14 @@ export const routes: RouteObject[] = [
           { path: "config", element: <ConfigPage /> },
           { path: "deployments", element: <AppDeploymentsPage /> },
           { path: "drift", element: <DriftPage /> },
+          { path: "environments", element: <EnvironmentsPage /> },
+          { path: "secrets", element: <SecretsPage /> },
+          { path: "managed-services", element: <ManagedServicesPage /> },
+          { path: "domains", element: <DomainsPage /> },
+          { path: "commands", element: <CommandsPage /> },
+          { path: "webhooks", element: <WebhooksPage /> },
+          { path: "tokens", element: <TokensPage /> },
+          { path: "members", element: <MembersPage /> },
         ],
       },
       { path: "/deployments", element: <DeploymentsPage /> },
