@@ -147,11 +147,6 @@ func (a *API) commandSocket(c *gin.Context) {
 		a.fail(c, &Error{Status: http.StatusUpgradeRequired, Code: "upgrade_required", Message: "this endpoint speaks WebSocket only"})
 		return
 	}
-	pod, container, err := a.opts.Exec.Target(ctx, env, app.Slug, workload, c.Query("container"))
-	if err != nil {
-		a.fail(c, &Error{Status: http.StatusConflict, Code: "no_pod", Message: err.Error()})
-		return
-	}
 	// Accept checks that the Origin (sent by browsers) is this host, so
 	// another site cannot drive a logged-in browser's cookie session.
 	conn, err := websocket.Accept(c.Writer, c.Request, nil)
@@ -159,6 +154,14 @@ func (a *API) commandSocket(c *gin.Context) {
 		return // Accept answered the client
 	}
 	defer func() { _ = conn.CloseNow() }()
+	// A target without a running pod is reported on the socket, where a
+	// browser can read it (it cannot read a refused upgrade's body).
+	pod, container, err := a.opts.Exec.Target(ctx, env, app.Slug, workload, c.Query("container"))
+	if err != nil {
+		_ = wsjson.Write(ctx, conn, commandFrame{Type: "system", Event: "error", Message: err.Error()})
+		_ = conn.Close(websocket.StatusNormalClosure, "no pod")
+		return
+	}
 	a.runCommand(ctx, conn, p.user, app, env, &store.Command{OrgID: app.OrgID, AppID: app.ID, EnvironmentID: env.ID,
 		UserID: p.user.ID, Workload: workload, Container: container, Pod: pod, Command: command})
 }

@@ -128,10 +128,23 @@ func TestCommandSocket(t *testing.T) {
 		t.Errorf("executor: cancelled %v, ran %q", cancelled, ran)
 	}
 
-	// A workload without a running pod is refused before the upgrade.
-	if _, res, err := websocket.Dial(ctx, base+"&workload=worker&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}}); err == nil || res == nil || res.StatusCode != http.StatusConflict { //nolint:bodyclose // coder/websocket closes it
-		t.Errorf("workload without pods: %v, %v; want 409", res, err)
+	// A workload without a running pod: the socket opens and says why in a
+	// system error frame (a browser cannot read a refused upgrade's body),
+	// and nothing runs.
+	nopod, _, err := websocket.Dial(ctx, base+"&workload=worker&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}}) //nolint:bodyclose // coder/websocket closes it
+	if err != nil {
+		t.Fatalf("workload without pods: %v", err)
 	}
+	frames = readFrames(t, ctx, nopod)
+	_ = nopod.CloseNow()
+	if len(frames) != 1 || frames[0]["type"] != "system" || frames[0]["event"] != "error" || !strings.Contains(fmt.Sprint(frames[0]["message"]), "worker") {
+		t.Errorf("workload without pods: frames %v; want one system error naming the workload", frames)
+	}
+	h.exec.mu.Lock()
+	if len(h.exec.ran) != 2 {
+		t.Errorf("a command ran without a pod: %q", h.exec.ran)
+	}
+	h.exec.mu.Unlock()
 	// Another site's page cannot drive a browser's session (Origin check).
 	if _, res, err := websocket.Dial(ctx, base+"&command=ls", &websocket.DialOptions{HTTPHeader: http.Header{ //nolint:bodyclose // coder/websocket closes it
 		"Authorization": {"Bearer " + token}, "Origin": {"https://evil.example"}}}); err == nil || res == nil || res.StatusCode != http.StatusForbidden {

@@ -260,6 +260,7 @@ async function explainRefusal(slug: string, p: Target, code: number): Promise<st
   } catch {
     /* fall through to the generic words */
   }
-  const where = `${p.workload || "the primary workload"} in ${p.environment || "the environment"}`;
-  return `The command could not start: the server refused the connection (code ${code}), most likely because no pod of ${where} is running${p.container ? ` or it has no container ${p.container}` : ""}. The browser cannot read the server's reason; the app's events may name it.`;
+  // The server reports a missing pod or container on the socket itself, so
+  // reaching here means the connection failed before it opened.
+  return `The command could not start: the connection to the server failed (WebSocket close code ${code}). Check your network and try again.`;
 }
