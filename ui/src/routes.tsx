@@ -6,6 +6,12 @@ import { LoginPage } from "./pages/LoginPage";
 import { AppsPage } from "./pages/AppsPage";
 import { AppLayout } from "./layout/AppLayout";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { ProjectsPage } from "./pages/projects/ProjectsPage";
+import { TeamsPage } from "./pages/teams/TeamsPage";
+import { MembersPage } from "./pages/org-members/MembersPage";
+import { WebhooksPage } from "./pages/org-webhooks/WebhooksPage";
+import { ConnectionsPage } from "./pages/connections/ConnectionsPage";
+import { NewAppPage } from "./pages/new-app/NewAppPage";
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -14,6 +20,12 @@ export const routes: RouteObject[] = [
     children: [
       { path: "/", element: <Navigate to="/apps" replace /> },
       { path: "/apps", element: <AppsPage /> },
+      { path: "/apps/new", element: <NewAppPage /> },
+      { path: "/projects", element: <ProjectsPage /> },
+      { path: "/teams", element: <TeamsPage /> },
+      { path: "/members", element: <MembersPage /> },
+      { path: "/webhooks", element: <WebhooksPage /> },
+      { path: "/connections", element: <ConnectionsPage /> },
       {
         path: "/apps/:slug",
         element: <AppLayout />,
