@@ -11,7 +11,7 @@ import { useCan } from "../../api/session";
 import type { components } from "../../api/schema";
 import { appQuery } from "../../layout/AppLayout";
 import { Badge, Button, Card, ErrorBox, Field, PageHeader, QueryView, Spinner, fieldError, formError } from "../../components/ui";
-import { needs, useAllProjects, useConnections, useNameSlug, usePerms } from "../org-shared/org";
+import { isSlugConflict, needs, slugError, useAllProjects, useConnections, useNameSlug, usePerms } from "../org-shared/org";
 
 /** A repository of a connected host (scm.Repo in GET /scm-connections/:id/repos). */
 export type Repo = components["schemas"]["Repo"];
@@ -126,7 +126,7 @@ function Wizard({ onCreated }: { onCreated: (slug: string) => void }) {
       onCreated(app.slug);
     },
     onError: (e) => {
-      const s = e instanceof ApiError ? stepOfField(e.field) : undefined;
+      const s = isSlugConflict(e) ? 1 : e instanceof ApiError ? stepOfField(e.field) : undefined;
       if (s !== undefined) setStep(s);
     },
   });
@@ -162,7 +162,7 @@ function Wizard({ onCreated }: { onCreated: (slug: string) => void }) {
   };
   const err = register.error;
   const fields = ["project", "name", "slug", "description", "scm_connection", "scm_repo", "source_url", "source_kind", "manifest_path", "deploy_branch", "trigger_mode"];
-  const stepErr = (s: number) => err instanceof ApiError && stepOfField(err.field) === s;
+  const stepErr = (s: number) => (isSlugConflict(err) ? s === 1 : err instanceof ApiError && stepOfField(err.field) === s);
 
   if (projects.isPending || perms.loaded === false) return <Spinner label="Loading projects…" />;
   if (projects.isError) return <ErrorBox error={projects.error} title="Could not load the projects." />;
@@ -224,7 +224,7 @@ function Wizard({ onCreated }: { onCreated: (slug: string) => void }) {
             <Field label="Display name" error={fieldError(err, "name")}>
               {(p) => <input {...p} value={ns.name} onChange={(e) => ns.setName(e.target.value)} autoFocus />}
             </Field>
-            <Field label="Slug" error={fieldError(err, "slug")} hint={ns.auto ? "Made from the name; it names the app's namespaces and addresses and cannot change later." : "Lower-case letters, digits and hyphens, starting with a letter; it cannot change later."}>
+            <Field label="Slug" error={slugError(err)} hint={ns.auto ? "Made from the name; it names the app's namespaces and addresses and cannot change later." : "Lower-case letters, digits and hyphens, starting with a letter; it cannot change later."}>
               {(p) => <input {...p} className="mono" value={ns.slug} onChange={(e) => ns.setSlug(e.target.value)} maxLength={40} />}
             </Field>
             <Field label="Description (optional)" error={fieldError(err, "description")}>
@@ -357,7 +357,7 @@ function Wizard({ onCreated }: { onCreated: (slug: string) => void }) {
             {hint}
           </div>
         )}
-        <ErrorBox error={formError(err, fields)} title="Could not register the app." />
+        <ErrorBox error={isSlugConflict(err) ? null : formError(err, fields)} title="Could not register the app." />
         <div className="wizard-nav">
           <Button disabled={step === 0} onClick={() => go(step - 1)}>
             Back

@@ -5,7 +5,7 @@ import { useId, useState } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
-import { useRoles } from "../../api/session";
+import { useMe, useRoles } from "../../api/session";
 import type { Binding, User } from "../../api/types";
 import { Badge, Button, Card, Confirm, Dialog, ErrorBox, Field, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
 import { OrgLinks, needs, teamOfApp, useAllProjects, useAppsList, usePerms, useTeams, useUsers } from "../org-shared/org";
@@ -47,6 +47,7 @@ export function MembersPage() {
     return perms.at("members.manage");
   };
   const canGrant = perms.anywhere("members.manage");
+  const meID = useMe().data?.user.id;
   return (
     <>
       <PageHeader
@@ -84,7 +85,7 @@ export function MembersPage() {
                     return (
                       <tr key={b.id}>
                         <td>
-                          {b.user.name || b.user.email}
+                          {b.user.name || b.user.email} {b.user.id === meID && <Badge tone="info">you</Badge>}
                           {b.user.name && <div className="muted small">{b.user.email}</div>}
                         </td>
                         <td className="mono small">{b.role}</td>
@@ -192,8 +193,9 @@ export function GrantDialog({ onClose }: { onClose: () => void }) {
   const fields = ["email", "role", "scope", "expires_at"];
   return (
     <>
+      {/* The New user dialog opens above this one (closing this one would end the grant). */}
       <Dialog
-        open={!newUser}
+        open
         title="Grant role"
         onClose={onClose}
         footer={

@@ -5,7 +5,8 @@
 import { useMemo, useState } from "react";
 import { NavLink } from "react-router";
 import { useQuery } from "@tanstack/react-query";
-import { api, ok } from "../../api/client";
+import { ApiError, api, ok } from "../../api/client";
+import { fieldError } from "../../components/ui";
 import { permissionsAt, useMe, useProjects, useRoles } from "../../api/session";
 import type { App, Connection } from "../../api/types";
 import { slugify, SLUG_MAX } from "./slug";
@@ -123,4 +124,18 @@ export function useNameSlug(initialName = "", max = SLUG_MAX) {
       setCustom(null);
     },
   };
+}
+
+/**
+ * slugError is the error to show next to a new slug: the API's error naming
+ * the slug, or its 409 conflict (a create's only unique field is the slug;
+ * the store's conflict names no field).
+ */
+export function slugError(error: unknown): string | undefined {
+  return fieldError(error, "slug") ?? (isSlugConflict(error) ? (error as ApiError).message : undefined);
+}
+
+/** isSlugConflict: the 409 a create answers when the slug is taken (shown next to the slug). */
+export function isSlugConflict(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 409 && error.code === "conflict" && !error.field;
 }

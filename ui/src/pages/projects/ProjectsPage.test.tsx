@@ -38,6 +38,24 @@ describe("the projects page", () => {
     await waitFor(() => expect(screen.queryByRole("dialog", { name: "New project" })).not.toBeInTheDocument());
   });
 
+  it("shows a taken slug (the API's 409, which names no field) next to the slug", async () => {
+    stubApi([
+      ...sessionHandlers("org.owner"),
+      ["GET", "/api/v1/projects", () => ({ body: { items: [shop] } })],
+      ["GET", "/api/v1/teams", () => ({ body: teams })],
+      ["POST", "/api/v1/projects", () => apiError(409, "conflict", 'project "shop": slug taken: conflict')],
+    ]);
+    const user = userEvent.setup();
+    renderAt("/projects?new=1", "/projects", <ProjectsPage />);
+    const dialog = await screen.findByRole("dialog", { name: "New project" });
+    await user.click(within(dialog).getByLabelText("Name"));
+    await user.paste("Shop");
+    await user.click(within(dialog).getByRole("button", { name: "Create project" }));
+    const slug = within(dialog).getByLabelText("Slug");
+    await waitFor(() => expect(slug).toHaveAttribute("aria-invalid", "true"));
+    expect(slug).toHaveAccessibleDescription(expect.stringContaining('project "shop": slug taken'));
+  });
+
   it("shows the API's refusal to delete a project that holds apps", async () => {
     stubApi([
       ...sessionHandlers("org.owner"),

@@ -7,7 +7,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { Project } from "../../api/types";
 import { Button, Card, Confirm, Dialog, ErrorBox, Field, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, needs, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
+import { OrgLinks, isSlugConflict, needs, slugError, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
 
 export function ProjectsPage() {
   const projects = useAllProjects();
@@ -165,7 +165,7 @@ export function ProjectDialog({ project, onClose }: { project?: Project; onClose
             {(p) => <input {...p} value={project.slug} readOnly />}
           </Field>
         ) : (
-          <Field label="Slug" error={fieldError(save.error, "slug")} hint={ns.auto ? "Made from the name; edit it to choose your own." : "Lower-case letters, digits and hyphens, starting with a letter."}>
+          <Field label="Slug" error={slugError(save.error)} hint={ns.auto ? "Made from the name; edit it to choose your own." : "Lower-case letters, digits and hyphens, starting with a letter."}>
             {(p) => <input {...p} className="mono" value={ns.slug} onChange={(e) => ns.setSlug(e.target.value)} maxLength={40} />}
           </Field>
         )}
@@ -187,7 +187,7 @@ export function ProjectDialog({ project, onClose }: { project?: Project; onClose
         <Field label="Description" error={fieldError(save.error, "description")}>
           {(p) => <textarea {...p} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} style={{ fontFamily: "inherit" }} />}
         </Field>
-        <ErrorBox error={formError(save.error, ["name", "slug", "team", "description"])} />
+        <ErrorBox error={!project && isSlugConflict(save.error) ? null : formError(save.error, ["name", "slug", "team", "description"])} />
       </form>
     </Dialog>
   );

@@ -5,7 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { Team } from "../../api/types";
 import { Button, Card, Confirm, Dialog, ErrorBox, Field, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, needs, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
+import { OrgLinks, isSlugConflict, needs, slugError, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
 
 export function TeamsPage() {
   const teams = useTeams();
@@ -153,11 +153,11 @@ function TeamDialog({ team, onClose }: { team?: Team; onClose: () => void }) {
             {(p) => <input {...p} className="mono" value={team.slug} readOnly />}
           </Field>
         ) : (
-          <Field label="Slug" error={fieldError(save.error, "slug")} hint={ns.auto ? "Made from the name; edit it to choose your own." : "Lower-case letters, digits and hyphens, starting with a letter."}>
+          <Field label="Slug" error={slugError(save.error)} hint={ns.auto ? "Made from the name; edit it to choose your own." : "Lower-case letters, digits and hyphens, starting with a letter."}>
             {(p) => <input {...p} className="mono" value={ns.slug} onChange={(e) => ns.setSlug(e.target.value)} maxLength={40} />}
           </Field>
         )}
-        <ErrorBox error={formError(save.error, ["name", "slug"])} />
+        <ErrorBox error={!team && isSlugConflict(save.error) ? null : formError(save.error, ["name", "slug"])} />
       </form>
     </Dialog>
   );
