@@ -31,7 +31,7 @@ describe("the connections page", () => {
     expect(row).toHaveTextContent("http://127.0.0.1:3000");
     expect(row).toHaveTextContent("bot");
     expect(row).toHaveTextContent("read only");
-    const test = within(row).getByRole("button", { name: "Test connection gitea-local again" });
+    const test = within(row).getByRole("button", { name: "Test again: connection gitea-local" });
     await waitFor(() => expect(test).toBeEnabled());
     await user.click(test);
     expect(await within(row).findByText("Test failed: 401 Unauthorized: token revoked")).toBeInTheDocument();

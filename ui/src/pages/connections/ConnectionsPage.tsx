@@ -102,7 +102,7 @@ export function ConnectionsPage() {
                           )}
                         </td>
                         <td className="actions-cell">
-                          <Button busy={test.isPending && test.variables?.id === c.id} disabled={!can || c.kind === "generic"} title={c.kind === "generic" ? "A generic connection has no host API to test." : why} aria-label={`Test connection ${c.name} again`} onClick={() => test.mutate(c)}>
+                          <Button busy={test.isPending && test.variables?.id === c.id} disabled={!can || c.kind === "generic"} title={c.kind === "generic" ? "A generic connection has no host API to test." : why} aria-label={`Test again: connection ${c.name}`} onClick={() => test.mutate(c)}>
                             Test again
                           </Button>
                           <Button

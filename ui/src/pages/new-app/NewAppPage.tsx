@@ -415,7 +415,7 @@ export function RepoPicker({ connectionId, picked, onPick, error }: { connection
                         {r.can_push ? "" : " · read only"}
                       </div>
                     </div>
-                    <Button kind={on ? "primary" : "secondary"} aria-pressed={on} aria-label={`Pick ${r.full_name}`} onClick={() => onPick(r)}>
+                    <Button kind={on ? "primary" : "secondary"} aria-label={`${on ? "Picked" : "Pick"} ${r.full_name}`} onClick={() => onPick(r)}>
                       {on ? "Picked" : "Pick"}
                     </Button>
                   </li>
@@ -483,7 +483,7 @@ export function Onboarding({ slug, onAnother }: { slug: string; onAnother: () =>
                 Status: <Badge status={a.status} />{" "}
                 {a.status === "pending" && "Waiting for the onboarding to start…"}
                 {a.status === "provisioning" && "Creating the app's namespaces and service accounts…"}
-                {a.status === "ready" && "The app is ready: its first deployment follows its manifest."}
+                {a.status === "ready" && "Onboarding is done: the app’s environments are provisioned. Its deployments follow the manifest in its repository."}
               </p>
               {failed && (
                 <div className="state state-error" role="alert">
@@ -498,6 +498,12 @@ export function Onboarding({ slug, onAnother }: { slug: string; onAnother: () =>
                 <dd className="mono">{a.slug}</dd>
                 <dt>Repository</dt>
                 <dd className="mono">{a.scm_repo || a.source_url}</dd>
+                {a.scm_repo && (
+                  <>
+                    <dt>Push webhook</dt>
+                    <dd>{a.scm_webhook ? "registered on the host" : <span className="muted">not registered (the repository is polled)</span>}</dd>
+                  </>
+                )}
                 <dt>Deploy branch</dt>
                 <dd className="mono">{a.deploy_branch}</dd>
                 <dt>Manifest</dt>

@@ -178,6 +178,8 @@ function Deliveries({ id }: { id: number }) {
   return (
     <QueryView q={q} label="deliveries" isEmpty={(d) => d.items.length === 0} empty="No deliveries yet: ping the webhook, or wait for an event.">
       {(d) => (
+        <div className="org-deliveries" tabIndex={0} role="region" aria-label="Deliveries">
+        {d.next_cursor && <p className="small muted">The latest {d.items.length} deliveries.</p>}
         <table className="table">
           <caption className="sr-only">Recent deliveries</caption>
           <thead>
@@ -224,6 +226,7 @@ function Deliveries({ id }: { id: number }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </QueryView>
   );
