@@ -16,10 +16,16 @@ import { SecretsPage } from "./pages/secrets/SecretsPage";
 import { EnvironmentsPage } from "./pages/environments/EnvironmentsPage";
 import { ManagedServicesPage } from "./pages/managed-services/ManagedServicesPage";
 import { DomainsPage } from "./pages/domains/DomainsPage";
-import { WebhooksPage } from "./pages/webhooks/WebhooksPage";
+import { WebhooksPage as AppWebhooksPage } from "./pages/webhooks/WebhooksPage";
 import { TokensPage } from "./pages/tokens/TokensPage";
-import { MembersPage } from "./pages/members/MembersPage";
+import { MembersPage as AppMembersPage } from "./pages/members/MembersPage";
 import { CommandsPage } from "./pages/commands/CommandsPage";
+import { ProjectsPage } from "./pages/projects/ProjectsPage";
+import { TeamsPage } from "./pages/teams/TeamsPage";
+import { MembersPage as OrgMembersPage } from "./pages/org-members/MembersPage";
+import { WebhooksPage as OrgWebhooksPage } from "./pages/org-webhooks/WebhooksPage";
+import { ConnectionsPage } from "./pages/connections/ConnectionsPage";
+import { NewAppPage } from "./pages/new-app/NewAppPage";
 
 export const routes: RouteObject[] = [
   { path: "/login", element: <LoginPage /> },
@@ -28,6 +34,12 @@ export const routes: RouteObject[] = [
     children: [
       { path: "/", element: <Navigate to="/apps" replace /> },
       { path: "/apps", element: <AppsPage /> },
+      { path: "/apps/new", element: <NewAppPage /> },
+      { path: "/projects", element: <ProjectsPage /> },
+      { path: "/teams", element: <TeamsPage /> },
+      { path: "/members", element: <OrgMembersPage /> },
+      { path: "/webhooks", element: <OrgWebhooksPage /> },
+      { path: "/connections", element: <ConnectionsPage /> },
       {
         path: "/apps/:slug",
         element: <AppLayout />,
@@ -42,9 +54,9 @@ export const routes: RouteObject[] = [
           { path: "managed-services", element: <ManagedServicesPage /> },
           { path: "domains", element: <DomainsPage /> },
           { path: "commands", element: <CommandsPage /> },
-          { path: "webhooks", element: <WebhooksPage /> },
+          { path: "webhooks", element: <AppWebhooksPage /> },
           { path: "tokens", element: <TokensPage /> },
-          { path: "members", element: <MembersPage /> },
+          { path: "members", element: <AppMembersPage /> },
         ],
       },
       { path: "/deployments", element: <DeploymentsPage /> },

@@ -13,6 +13,7 @@ const orgNav = [
   { to: "/teams", label: "Teams" },
   { to: "/members", label: "Members" },
   { to: "/webhooks", label: "Webhooks" },
+  { to: "/connections", label: "Connections" },
 ];
 
 export const appNav = [
