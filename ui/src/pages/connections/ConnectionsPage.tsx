@@ -8,7 +8,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { Connection } from "../../api/types";
 import { Badge, Button, Card, Confirm, CopyButton, Dialog, ErrorBox, Field, OnceSecret, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, needs, useConnections, usePerms, type CreatedConnection, type TestedConnection } from "../org-shared/org";
+import { needs, useConnections, usePerms, type CreatedConnection, type TestedConnection } from "../org-shared/org";
 import { slugify } from "../org-shared/slug";
 
 export const connectionKinds = [
@@ -59,7 +59,6 @@ export function ConnectionsPage() {
           </Button>
         }
       />
-      <OrgLinks />
       <Card>
         <QueryView q={conns} label="connections" isEmpty={(d) => d.items.length === 0} empty={<>No connections yet.{can ? " Add one with an access token to pick repositories when registering an app." : ""}</>}>
           {(d) => (

@@ -8,7 +8,7 @@ import { api, ok } from "../../api/client";
 import { useMe, useRoles } from "../../api/session";
 import type { Binding, User } from "../../api/types";
 import { Badge, Button, Card, Confirm, Dialog, ErrorBox, Field, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, needs, teamOfApp, useAllProjects, useAppsList, usePerms, useTeams, useUsers } from "../org-shared/org";
+import { needs, teamOfApp, useAllProjects, useAppsList, usePerms, useTeams, useUsers } from "../org-shared/org";
 
 export type Level = "ORG" | "TEAM" | "APP";
 export const levels: { id: Level; label: string }[] = [
@@ -59,7 +59,6 @@ export function MembersPage() {
           </Button>
         }
       />
-      <OrgLinks />
       <Card>
         <QueryView q={members} label="members" isEmpty={(d) => d.items.length === 0} empty="No role bindings.">
           {(d) => (

@@ -3,7 +3,6 @@
 // the permission checks at a team or app scope, the links between them and
 // the name → slug pair of inputs.
 import { useMemo, useState } from "react";
-import { NavLink } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { ApiError, api, ok } from "../../api/client";
 import { fieldError } from "../../components/ui";
@@ -13,25 +12,6 @@ import { slugify, SLUG_MAX } from "./slug";
 import "./org.css";
 
 /** The organization pages, linked from each of them (Connections is not in the sidebar). */
-export const orgPages = [
-  { to: "/projects", label: "Projects" },
-  { to: "/teams", label: "Teams" },
-  { to: "/members", label: "Members" },
-  { to: "/webhooks", label: "Webhooks" },
-  { to: "/connections", label: "Connections" },
-];
-
-export function OrgLinks() {
-  return (
-    <nav className="org-links" aria-label="Organization">
-      {orgPages.map((p) => (
-        <NavLink key={p.to} to={p.to}>
-          {p.label}
-        </NavLink>
-      ))}
-    </nav>
-  );
-}
 
 // The small org-wide collections are read whole (the API pages at 50 by default).
 const all = { limit: 500 } as never;

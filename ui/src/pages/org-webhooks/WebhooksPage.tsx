@@ -6,7 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { Webhook, WebhookDelivery } from "../../api/types";
 import { Badge, Button, Card, Confirm, Dialog, ErrorBox, Field, OnceSecret, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, needs, usePerms } from "../org-shared/org";
+import { needs, usePerms } from "../org-shared/org";
 
 /** The answer of POST /api/v1/webhooks: the webhook and its signing secret, shown once. */
 export type CreatedWebhook = Webhook & { secret: string };
@@ -62,7 +62,6 @@ export function WebhooksPage() {
           </Button>
         }
       />
-      <OrgLinks />
       <Card>
           <QueryView q={webhooks} label="webhooks" isEmpty={(d) => d.items.length === 0} empty="No organization-wide webhooks yet. App webhooks are on each app's Webhooks tab.">
             {(d) => (

@@ -7,7 +7,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { Project } from "../../api/types";
 import { Button, Card, Confirm, Dialog, ErrorBox, Field, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, isSlugConflict, needs, slugError, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
+import { isSlugConflict, needs, slugError, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
 
 export function ProjectsPage() {
   const projects = useAllProjects();
@@ -39,7 +39,6 @@ export function ProjectsPage() {
           </Button>
         }
       />
-      <OrgLinks />
       <Card>
         <QueryView q={projects} label="projects" isEmpty={(d) => d.items.length === 0} empty={<>No projects yet. {canCreate ? "Create one to register apps in it." : "Someone with projects.write can create one."}</>}>
           {(d) => (

@@ -5,7 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, ok } from "../../api/client";
 import type { Team } from "../../api/types";
 import { Button, Card, Confirm, Dialog, ErrorBox, Field, PageHeader, QueryView, Time, fieldError, formError } from "../../components/ui";
-import { OrgLinks, isSlugConflict, needs, slugError, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
+import { isSlugConflict, needs, slugError, useAllProjects, useNameSlug, usePerms, useTeams } from "../org-shared/org";
 
 export function TeamsPage() {
   const teams = useTeams();
@@ -36,7 +36,6 @@ export function TeamsPage() {
           </Button>
         }
       />
-      <OrgLinks />
       <Card>
         <QueryView q={teams} label="teams" isEmpty={(d) => d.items.length === 0} empty={<>No teams yet.{can ? " Create one, then give it projects and grant its roles on the Members page." : ""}</>}>
           {(d) => (
