@@ -73,7 +73,8 @@ func TestDashboardJourney(t *testing.T) {
 		"NO_COLOR=1",
 	)
 	out, err := cmd.CombinedOutput()
-	t.Logf("end-to-end suite output:\n%s", tail(string(out), 200))
+	_ = os.WriteFile(filepath.Join(artifacts, "output.txt"), out, 0o644)
+	t.Logf("end-to-end suite output (all of it in %s):\n%s", filepath.Join(artifacts, "output.txt"), tail(string(out), 200))
 	if err != nil {
 		t.Fatalf("the dashboard journey failed: %v (screenshots in %s)", err, artifacts)
 	}

@@ -4,7 +4,7 @@
 // cmd/astrolift's TestDashboardJourney, which starts astrolift serve, the
 // local control plane and Gitea, and passes their addresses in the
 // environment.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { axe, baseURL, describeViolations, launch, shot, type AxeViolation } from "./browser";
 
@@ -52,6 +52,17 @@ describe("the dashboard journey", () => {
   afterAll(async () => {
     await browser?.close();
   });
+  // A journey: once a step fails, the later ones cannot mean anything.
+  let broken = "";
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === "fail" && !broken) {
+      broken = ctx.task.name;
+      await shot(page, "failed-" + ctx.task.name.replace(/\W+/g, "-")).catch(() => {});
+    }
+  });
+  beforeEach((ctx) => {
+    if (broken) ctx.skip(`an earlier step failed: ${broken}`);
+  });
 
   it("logs in", async () => {
     await page.goto("/apps");
@@ -66,6 +77,208 @@ describe("the dashboard journey", () => {
     await page.waitForURL(/\/apps$/);
     await page.getByRole("heading", { name: "Apps" }).waitFor();
     await page.getByText("Grace Hopper").waitFor();
+    await page.getByText("Live", { exact: true }).waitFor(); // the event stream is connected
     await look("apps-empty");
   });
+
+  it("creates a project", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Projects" }).click();
+    await page.getByRole("heading", { name: "Projects" }).waitFor();
+    await page.getByRole("button", { name: "New project" }).click();
+    const dialog = page.getByRole("dialog", { name: "New project" });
+    await dialog.getByLabel("Name", { exact: true }).fill("Storefront");
+    expect(await dialog.getByLabel("Slug").inputValue()).toBe("storefront"); // made from the name
+    await dialog.getByLabel("Description").fill("The shop people buy from");
+    await look("projects-new");
+    await dialog.getByRole("button", { name: "Create project" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("cell", { name: "The shop people buy from" }).waitFor();
+    await look("projects");
+  });
+
+  it("connects Gitea", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Connections" }).click();
+    await page.getByRole("heading", { name: "Connections" }).waitFor();
+    await page.getByRole("button", { name: "Add connection" }).click();
+    const dialog = page.getByRole("dialog", { name: /connection/i });
+    await dialog.getByLabel("Kind").selectOption("gitea");
+    await dialog.getByLabel("Name").fill("gitea");
+    await dialog.getByLabel("Base URL").fill(giteaURL);
+    await dialog.getByLabel("Access token").fill("not-a-token");
+    await dialog.getByRole("button", { name: "Add connection" }).click();
+    await dialog.getByText(/token/i).and(dialog.locator(".field-error")).waitFor(); // refused, next to the field
+    await dialog.getByLabel("Access token").fill(giteaToken);
+    await dialog.getByRole("button", { name: "Add connection" }).click();
+    await dialog.getByText(/shown only once/i).waitFor(); // the webhook secret, once
+    await look("connections-secret-once");
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("cell", { name: "gitea", exact: true }).first().waitFor();
+    await look("connections");
+  });
+
+  it("registers an app from a Gitea repository and sees it become ready", long, async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Apps" }).click();
+    await page.getByRole("link", { name: "New app" }).click();
+    await page.waitForURL(/\/apps\/new/);
+    await page.getByLabel("Project").selectOption("storefront");
+    await look("new-app-project");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Display name").fill("Storefront");
+    expect(await page.getByLabel("Slug").inputValue()).toBe("storefront");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("A connected git host").check();
+    await page.getByLabel("Connection").selectOption("gitea");
+    await page.getByLabel("Search repositories").fill("store");
+    await page.getByRole("button", { name: `Pick ${repo}` }).click();
+    expect(await page.getByLabel("Clone URL", { exact: true }).inputValue()).toContain(repo);
+    await look("new-app-source");
+    await page.getByRole("button", { name: "Next" }).click();
+    expect(await page.getByLabel("Deploy branch").inputValue()).toBe("main"); // the repository's default branch
+    await page.getByRole("button", { name: "Register app" }).click();
+    await page.getByRole("status").filter({ hasText: /Status:/ }).waitFor();
+    await page.getByRole("link", { name: "Open the app" }).waitFor(long);
+    await page.getByRole("status").filter({ hasText: "ready" }).waitFor();
+    await look("new-app-ready");
+    await page.getByRole("link", { name: "Open the app" }).click();
+    await page.waitForURL(new RegExp(`/apps/${app}$`));
+  });
+
+  it("adds an environment and deploys it", long, async () => {
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Environments" }).click();
+    await page.getByRole("heading", { name: "Environments" }).waitFor();
+    await page.getByRole("button", { name: "Add environment" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add environment" });
+    await dialog.getByLabel("Name").fill("production");
+    await dialog.getByRole("button", { name: "Add environment" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("cell", { name: "production" }).first().waitFor();
+    await look("environments");
+
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Overview" }).click();
+    await page.getByRole("button", { name: "Deploy" }).first().click();
+    const deploy = page.getByRole("dialog", { name: "Deploy" });
+    await deploy.getByLabel("Environment").selectOption("production");
+    await deploy.getByRole("button", { name: "Deploy" }).click();
+    await page.waitForURL(/\/deployments\/\d+$/);
+    // The deployment page follows the live stream until it succeeds.
+    await page.locator(".badge", { hasText: "succeeded" }).first().waitFor(long);
+    await look("deployment");
+  });
+
+  it("edits the manifest into a draft and pushes it to Gitea as a pull request", long, async () => {
+    await page.goto(`/apps/${app}/config`);
+    await page.getByText("In sync").first().waitFor();
+    await look("config-in-sync");
+    const editor = page.getByRole("textbox", { name: /astrolift\.toml/ });
+    await editor.click();
+    await page.keyboard.press("ControlOrMeta+a");
+    const current = await editor.innerText();
+    await page.keyboard.insertText(current.replace("nginx:1.27", "nginx:1.28"));
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.getByText("Unsaved drafts in DB").first().waitFor(); // the badge changes
+    await look("config-draft");
+    await page.getByRole("tab", { name: /diff/i }).click();
+    await page.getByText("nginx:1.28").first().waitFor();
+    await look("config-diff");
+    await page.getByRole("tab", { name: /source|editor|manifest/i }).first().click();
+
+    await page.getByRole("button", { name: "Push to repo" }).click();
+    const opened = page.getByRole("status").filter({ hasText: "Pull request opened" });
+    await opened.waitFor(long);
+    const href = (await opened.getByRole("link").getAttribute("href")) ?? "";
+    expect(href).toContain(`${repo}/pulls/`);
+    await look("config-pushed");
+    prNumber = Number(href.split("/").pop());
+    expect(prNumber).toBeGreaterThan(0);
+  });
+
+  it("sees the merged pull request deploy live", long, async () => {
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Deployments" }).click();
+    await page.getByRole("heading", { name: "Deployments" }).waitFor();
+    const rows = page.locator("tbody tr");
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    // A reviewer merges on Gitea; Gitea's webhook tells Astrolift, which
+    // deploys it. The page is not reloaded: the row arrives on the stream.
+    await gitea("POST", `/repos/${repo}/pulls/${prNumber}/merge`, { Do: "merge" });
+    await page.locator("tbody tr", { hasText: "Git push" }).first().waitFor(long);
+    await page.locator("tbody tr", { hasText: "Git push" }).first().locator(".badge", { hasText: "succeeded" }).waitFor(long);
+    await look("deployments-live");
+    await page.goto(`/apps/${app}/config`);
+    await page.getByText("In sync").first().waitFor();
+  });
+
+  it("adds a secret and never sees its value again", async () => {
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Secrets" }).click();
+    await page.getByRole("heading", { name: "Secrets" }).waitFor();
+    await page.getByRole("button", { name: "New secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "New secret" });
+    await dialog.getByLabel("Key").fill("STRIPE_KEY");
+    await dialog.getByLabel("Value").fill("sk_live_journey_4242");
+    await dialog.getByRole("button", { name: "Seal and stage" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    const row = page.locator("tbody tr", { hasText: "STRIPE_KEY" });
+    await row.waitFor();
+    expect(await row.innerText()).toContain("********");
+    expect(await page.content()).not.toContain("sk_live_journey_4242");
+    await look("secrets");
+  });
+
+  it("opens a workload", async () => {
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Overview" }).click();
+    await page.getByRole("link", { name: "web", exact: true }).first().click();
+    await page.waitForURL(new RegExp(`/apps/${app}/workloads/web`));
+    await page.getByText("nginx:1.28").first().waitFor();
+    await look("workload");
+  });
+
+  it("runs a command and sees its output", long, async () => {
+    await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Commands" }).click();
+    await page.getByLabel("Command", { exact: true }).fill("echo hello-from-the-journey; echo oops >&2");
+    await page.getByRole("button", { name: "Run" }).click();
+    const log = page.getByRole("log", { name: "Command output" });
+    await log.locator(".cmd-stdout", { hasText: "hello-from-the-journey" }).waitFor(long);
+    await log.locator(".cmd-stderr", { hasText: "oops" }).waitFor();
+    await log.locator(".cmd-system", { hasText: /exit/i }).first().waitFor();
+    await look("commands");
+  });
+
+  it("shows every other page, each passing axe", long, async () => {
+    const deployment = (await fetchJSON(`/api/v1/deployments?app=${app}&limit=1`)).items[0].id;
+    const pages: [string, string, string | RegExp][] = [
+      ["apps", "/apps", "Storefront"],
+      ["deployments", "/deployments", "Git push"],
+      ["deployment-detail", `/deployments/${deployment}`, "succeeded"],
+      ["teams", "/teams", "Teams"],
+      ["members", "/members", "Grace Hopper"],
+      ["webhooks-org", "/webhooks", "Webhooks"],
+      ["overview", `/apps/${app}`, "Topology"],
+      ["config", `/apps/${app}/config`, "astrolift.toml"],
+      ["drift", `/apps/${app}/drift`, "production"],
+      ["managed-services", `/apps/${app}/managed-services`, "Managed services"],
+      ["domains", `/apps/${app}/domains`, "Domains"],
+      ["webhooks-app", `/apps/${app}/webhooks`, "Webhooks"],
+      ["tokens", `/apps/${app}/tokens`, "Deploy tokens"],
+      ["members-app", `/apps/${app}/members`, "Members"],
+      ["not-found", "/no/such/page", "Page not found"],
+    ];
+    for (const [name, path, text] of pages) {
+      await page.goto(path);
+      await page.getByText(text).first().waitFor();
+      await page.locator(".state-loading").first().waitFor({ state: "hidden" }).catch(() => {});
+      await look(name);
+    }
+  });
+
+  it("has no serious accessibility violations on any page", () => {
+    const report = violations.map((x) => `${x.page}:\n${describeViolations(x.v)}`).join("\n\n");
+    expect(report).toBe("");
+    expect(shots.length).toBeGreaterThan(20);
+  });
 });
+
+let prNumber = 0;
+
+async function fetchJSON(path: string) {
+  return page.evaluate(async (p) => (await fetch(p)).json(), path);
+}
