@@ -259,6 +259,11 @@ func (a *API) createApp(c *gin.Context) {
 	if prov != nil {
 		a.registerHook(ctx, app, conn, prov, p.user.Email)
 	}
+	// Read the new app's repository now, not at the next poll interval: its
+	// config page and first deployment should not wait minutes.
+	if a.opts.Poller != nil {
+		a.opts.Poller.Trigger(app.SourceURL, app.DeployBranch)
+	}
 	c.JSON(http.StatusCreated, newAppDTO(app, pr.Slug))
 }
 

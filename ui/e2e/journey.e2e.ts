@@ -68,11 +68,11 @@ describe("the dashboard journey", () => {
     await page.goto("/apps");
     await page.waitForURL(/\/login/);
     await look("login");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("wrong password");
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill("wrong password");
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("alert").filter({ hasText: /password|credentials|invalid/i }).waitFor();
-    await page.getByLabel("Password").fill(password);
+    await page.getByLabel("Password", { exact: true }).fill(password);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.waitForURL(/\/apps$/);
     await page.getByRole("heading", { name: "Apps" }).waitFor();
@@ -87,8 +87,8 @@ describe("the dashboard journey", () => {
     await page.getByRole("button", { name: "New project" }).click();
     const dialog = page.getByRole("dialog", { name: "New project" });
     await dialog.getByLabel("Name", { exact: true }).fill("Storefront");
-    expect(await dialog.getByLabel("Slug").inputValue()).toBe("storefront"); // made from the name
-    await dialog.getByLabel("Description").fill("The shop people buy from");
+    expect(await dialog.getByLabel("Slug", { exact: true }).inputValue()).toBe("storefront"); // made from the name
+    await dialog.getByLabel("Description", { exact: true }).fill("The shop people buy from");
     await look("projects-new");
     await dialog.getByRole("button", { name: "Create project" }).click();
     await dialog.waitFor({ state: "hidden" });
@@ -101,13 +101,13 @@ describe("the dashboard journey", () => {
     await page.getByRole("heading", { name: "Connections" }).waitFor();
     await page.getByRole("button", { name: "Add connection" }).click();
     const dialog = page.getByRole("dialog", { name: /connection/i });
-    await dialog.getByLabel("Kind").selectOption("gitea");
-    await dialog.getByLabel("Name").fill("gitea");
-    await dialog.getByLabel("Base URL").fill(giteaURL);
-    await dialog.getByLabel("Access token").fill("not-a-token");
+    await dialog.getByLabel("Kind", { exact: true }).selectOption("gitea");
+    await dialog.getByLabel("Name", { exact: true }).fill("gitea");
+    await dialog.getByLabel("Base URL", { exact: true }).fill(giteaURL);
+    await dialog.getByLabel("Access token", { exact: true }).fill("not-a-token");
     await dialog.getByRole("button", { name: "Add connection" }).click();
     await dialog.getByText(/token/i).and(dialog.locator(".field-error")).waitFor(); // refused, next to the field
-    await dialog.getByLabel("Access token").fill(giteaToken);
+    await dialog.getByLabel("Access token", { exact: true }).fill(giteaToken);
     await dialog.getByRole("button", { name: "Add connection" }).click();
     await dialog.getByText(/shown only once/i).waitFor(); // the webhook secret, once
     await look("connections-secret-once");
@@ -120,20 +120,20 @@ describe("the dashboard journey", () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Apps" }).click();
     await page.getByRole("link", { name: "New app" }).click();
     await page.waitForURL(/\/apps\/new/);
-    await page.getByLabel("Project").selectOption("storefront");
+    await page.getByLabel("Project", { exact: true }).selectOption("storefront");
     await look("new-app-project");
-    await page.getByRole("button", { name: "Next" }).click();
-    await page.getByLabel("Display name").fill("Storefront");
-    expect(await page.getByLabel("Slug").inputValue()).toBe("storefront");
-    await page.getByRole("button", { name: "Next" }).click();
-    await page.getByLabel("A connected git host").check();
-    await page.getByLabel("Connection").selectOption("gitea");
-    await page.getByLabel("Search repositories").fill("store");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByLabel("Display name", { exact: true }).fill("Storefront");
+    expect(await page.getByLabel("Slug", { exact: true }).inputValue()).toBe("storefront");
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    await page.getByLabel("A connected git host", { exact: true }).check();
+    await page.getByLabel("Connection", { exact: true }).selectOption("gitea");
+    await page.getByLabel("Search repositories", { exact: true }).fill("store");
     await page.getByRole("button", { name: `Pick ${repo}` }).click();
     expect(await page.getByLabel("Clone URL", { exact: true }).inputValue()).toContain(repo);
     await look("new-app-source");
-    await page.getByRole("button", { name: "Next" }).click();
-    expect(await page.getByLabel("Deploy branch").inputValue()).toBe("main"); // the repository's default branch
+    await page.getByRole("button", { name: "Next", exact: true }).click();
+    expect(await page.getByLabel("Deploy branch", { exact: true }).inputValue()).toBe("main"); // the repository's default branch
     await page.getByRole("button", { name: "Register app" }).click();
     await page.getByRole("status").filter({ hasText: /Status:/ }).waitFor();
     await page.getByRole("link", { name: "Open the app" }).waitFor(long);
@@ -143,31 +143,36 @@ describe("the dashboard journey", () => {
     await page.waitForURL(new RegExp(`/apps/${app}$`));
   });
 
-  it("adds an environment and deploys it", long, async () => {
+  it("adds an environment", long, async () => {
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Environments" }).click();
     await page.getByRole("heading", { name: "Environments" }).waitFor();
+    await page.getByRole("cell", { name: /production/ }).first().waitFor(); // onboarding made it
     await page.getByRole("button", { name: "Add environment" }).click();
     const dialog = page.getByRole("dialog", { name: "Add environment" });
-    await dialog.getByLabel("Name").fill("production");
+    await dialog.getByLabel("Name", { exact: true }).fill("production");
+    await dialog.getByRole("button", { name: "Add environment" }).click();
+    await dialog.locator(".field-error", { hasText: /taken/ }).waitFor(); // next to Name
+    await dialog.getByLabel("Name", { exact: true }).fill("staging");
     await dialog.getByRole("button", { name: "Add environment" }).click();
     await dialog.waitFor({ state: "hidden" });
-    await page.getByRole("cell", { name: "production" }).first().waitFor();
+    await page.getByRole("cell", { name: /staging/ }).first().waitFor();
     await look("environments");
 
+    // The Deploy dialog on the overview (the journey's deployments come
+    // from git: the merge below).
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Overview" }).click();
-    await page.getByRole("button", { name: "Deploy" }).first().click();
+    await page.getByRole("button", { name: "Deploy", exact: true }).first().click();
     const deploy = page.getByRole("dialog", { name: "Deploy" });
-    await deploy.getByLabel("Environment").selectOption("production");
-    await deploy.getByRole("button", { name: "Deploy" }).click();
-    await page.waitForURL(/\/deployments\/\d+$/);
-    // The deployment page follows the live stream until it succeeds.
-    await page.locator(".badge", { hasText: "succeeded" }).first().waitFor(long);
-    await look("deployment");
+    await deploy.getByLabel("Environment", { exact: true }).selectOption("production");
+    await deploy.getByRole("button", { name: "Deploy to production" }).waitFor();
+    await look("overview-deploy-dialog");
+    await deploy.getByRole("button", { name: "Cancel" }).click();
+    await deploy.waitFor({ state: "hidden" });
   });
 
   it("edits the manifest into a draft and pushes it to Gitea as a pull request", long, async () => {
     await page.goto(`/apps/${app}/config`);
-    await page.getByText("In sync").first().waitFor();
+    await page.locator(".badge", { hasText: "In sync" }).first().waitFor(long);
     await look("config-in-sync");
     const editor = page.getByRole("textbox", { name: /astrolift\.toml/ });
     await editor.click();
@@ -175,7 +180,7 @@ describe("the dashboard journey", () => {
     const current = await editor.innerText();
     await page.keyboard.insertText(current.replace("nginx:1.27", "nginx:1.28"));
     await page.getByRole("button", { name: "Save draft" }).click();
-    await page.getByText("Unsaved drafts in DB").first().waitFor(); // the badge changes
+    await page.locator(".badge", { hasText: "Unsaved drafts in DB" }).first().waitFor(); // the badge changes
     await look("config-draft");
     await page.getByRole("tab", { name: /diff/i }).click();
     await page.getByText("nginx:1.28").first().waitFor();
@@ -196,16 +201,17 @@ describe("the dashboard journey", () => {
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Deployments" }).click();
     await page.getByRole("heading", { name: "Deployments" }).waitFor();
     const rows = page.locator("tbody tr");
-    await rows.first().waitFor();
-    expect(await rows.count()).toBe(1);
+    await page.locator(".state-loading").first().waitFor({ state: "hidden" }).catch(() => {});
+    const before = await page.locator("tbody tr", { hasText: "Git push" }).count();
     // A reviewer merges on Gitea; Gitea's webhook tells Astrolift, which
-    // deploys it. The page is not reloaded: the row arrives on the stream.
+    // deploys it. The page is not reloaded: the rows arrive on the stream.
     await gitea("POST", `/repos/${repo}/pulls/${prNumber}/merge`, { Do: "merge" });
-    await page.locator("tbody tr", { hasText: "Git push" }).first().waitFor(long);
-    await page.locator("tbody tr", { hasText: "Git push" }).first().locator(".badge", { hasText: "succeeded" }).waitFor(long);
+    await page.waitForFunction((n) => [...document.querySelectorAll("tbody tr")].filter((r) => r.textContent?.includes("Git push")).length > n, before, long);
+    const newest = rows.filter({ hasText: "Git push" }).first();
+    await newest.locator(".badge", { hasText: "succeeded" }).waitFor(long);
     await look("deployments-live");
     await page.goto(`/apps/${app}/config`);
-    await page.getByText("In sync").first().waitFor();
+    await page.locator(".badge", { hasText: "In sync" }).first().waitFor(long);
   });
 
   it("adds a secret and never sees its value again", async () => {
@@ -213,8 +219,8 @@ describe("the dashboard journey", () => {
     await page.getByRole("heading", { name: "Secrets" }).waitFor();
     await page.getByRole("button", { name: "New secret" }).click();
     const dialog = page.getByRole("dialog", { name: "New secret" });
-    await dialog.getByLabel("Key").fill("STRIPE_KEY");
-    await dialog.getByLabel("Value").fill("sk_live_journey_4242");
+    await dialog.getByLabel("Key", { exact: true }).fill("STRIPE_KEY");
+    await dialog.getByLabel("Value", { exact: true }).fill("sk_live_journey_4242");
     await dialog.getByRole("button", { name: "Seal and stage" }).click();
     await dialog.waitFor({ state: "hidden" });
     const row = page.locator("tbody tr", { hasText: "STRIPE_KEY" });
@@ -224,18 +230,21 @@ describe("the dashboard journey", () => {
     await look("secrets");
   });
 
-  it("opens a workload", async () => {
+  it("opens a workload", long, async () => {
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Overview" }).click();
     await page.getByRole("link", { name: "web", exact: true }).first().click();
     await page.waitForURL(new RegExp(`/apps/${app}/workloads/web`));
-    await page.getByText("nginx:1.28").first().waitFor();
+    await page.getByRole("heading", { name: /Workload\s*web/ }).waitFor();
+    await page.getByText(`${app}-production.localhost`).first().waitFor(); // its public hostname
+    // The live state arrives on the stream once the cluster reports the rollout.
+    await page.getByText("nginx:1.28").first().waitFor(long);
     await look("workload");
   });
 
   it("runs a command and sees its output", long, async () => {
     await page.getByRole("navigation", { name: "App" }).getByRole("link", { name: "Commands" }).click();
     await page.getByLabel("Command", { exact: true }).fill("echo hello-from-the-journey; echo oops >&2");
-    await page.getByRole("button", { name: "Run" }).click();
+    await page.getByRole("button", { name: "Run", exact: true }).click();
     const log = page.getByRole("log", { name: "Command output" });
     await log.locator(".cmd-stdout", { hasText: "hello-from-the-journey" }).waitFor(long);
     await log.locator(".cmd-stderr", { hasText: "oops" }).waitFor();

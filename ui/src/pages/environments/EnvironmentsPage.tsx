@@ -4,7 +4,7 @@
 // app.update.
 import { useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api, ok } from "../../api/client";
+import { ApiError, api, ok } from "../../api/client";
 import { useCan } from "../../api/session";
 import type { Environment } from "../../api/types";
 import { useApp } from "../../layout/AppLayout";
@@ -142,6 +142,8 @@ function EnvironmentDialog({ slug, env, onClose }: { slug: string; env?: Environ
   });
   const fields = [...(env ? [] : ["name", "namespace"]), "cluster", "public_url", "required_approvals", "replicas", "self_heal", "paused"];
   const formId = env ? "edit-environment" : "add-environment";
+  // A taken name answers 409 without a field: it belongs next to Name.
+  const nameTaken = !env && m.error instanceof ApiError && m.error.status === 409 && !m.error.field;
   return (
     <Dialog
       open
@@ -170,7 +172,7 @@ function EnvironmentDialog({ slug, env, onClose }: { slug: string; env?: Environ
           </p>
         ) : (
           <div className="subres-form-row">
-            <Field label="Name" error={fieldError(m.error, "name")} hint="A DNS label: staging, production…">
+            <Field label="Name" error={fieldError(m.error, "name") ?? (nameTaken ? (m.error as ApiError).message : undefined)} hint="A DNS label: staging, production…">
               {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} required autoComplete="off" />}
             </Field>
             <Field label="Namespace" error={fieldError(m.error, "namespace")} hint={`Default ${slug}-${name || "<name>"}`}>
@@ -203,7 +205,7 @@ function EnvironmentDialog({ slug, env, onClose }: { slug: string; env?: Environ
           <input type="checkbox" checked={paused} onChange={(e) => setPaused(e.target.checked)} />
           Paused: push and CI deployments wait
         </label>
-        <ErrorBox error={formError(m.error, fields)} />
+        <ErrorBox error={nameTaken ? null : formError(m.error, fields)} />
       </form>
     </Dialog>
   );
