@@ -177,7 +177,9 @@ describe("the dashboard journey", () => {
     const editor = page.getByRole("textbox", { name: /astrolift\.toml/ });
     await editor.click();
     await page.keyboard.press("ControlOrMeta+a");
-    const current = await editor.innerText();
+    // The text as the editor holds it (innerText would double blank lines).
+    const current: string = (await fetchJSON(`/api/v1/apps/${app}/config`)).source;
+    expect(current).toContain("nginx:1.27");
     await page.keyboard.insertText(current.replace("nginx:1.27", "nginx:1.28"));
     await page.getByRole("button", { name: "Save draft" }).click();
     await page.locator(".badge", { hasText: "Unsaved drafts in DB" }).first().waitFor(); // the badge changes

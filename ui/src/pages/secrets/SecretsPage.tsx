@@ -90,7 +90,7 @@ export function SecretsPage() {
       {staged && (
         <div className="subres-notice" role="status">
           <span>
-            {staged} The change is staged in the draft: <Link to={`/apps/${slug}/config`}>push it from the config page</Link> to land it in the repository (or deploy the draft).
+            {staged} The change is staged in the draft: <Link to={`/apps/${slug}/config`}>push it from the config page</Link> to land it in the repository; the next deployment after that carries it.
           </span>
           <Button kind="ghost" onClick={() => setStaged("")} aria-label="Dismiss">
             ×
