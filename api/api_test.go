@@ -127,13 +127,13 @@ func TestHealthzMetricsAndErrors(t *testing.T) {
 func TestDashboardFallback(t *testing.T) {
 	h := newHarness(t)
 	res := h.do(request{method: http.MethodGet, path: "/apps/shop/config"})
-	if res.Code != http.StatusOK || res.Body.String() != "dashboard /apps/shop/config" {
-		t.Errorf("GET /apps/shop/config: %d %q; want the dashboard", res.Code, res.Body.String())
+	if res.Code != http.StatusOK || string(res.body) != "dashboard /apps/shop/config" {
+		t.Errorf("GET /apps/shop/config: %d %q; want the dashboard", res.Code, string(res.body))
 	}
 	for _, r := range []request{{method: http.MethodGet, path: "/api/v1/nope"}, {method: http.MethodPost, path: "/apps"}} {
 		res := h.do(r)
-		if res.Code != http.StatusNotFound || !strings.Contains(res.Body.String(), `"code":"not_found"`) {
-			t.Errorf("%s %s: %d %q; want the API's JSON 404", r.method, r.path, res.Code, res.Body.String())
+		if res.Code != http.StatusNotFound || !strings.Contains(string(res.body), `"code":"not_found"`) {
+			t.Errorf("%s %s: %d %q; want the API's JSON 404", r.method, r.path, res.Code, string(res.body))
 		}
 	}
 }

@@ -38,7 +38,8 @@ func (a *API) notFound(c *gin.Context) {
 	r := c.Request
 	if a.opts.UI != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
 		!strings.HasPrefix(r.URL.Path, "/api/") {
-		a.opts.UI.ServeHTTP(c.Writer, r) // the dashboard and its client-side routes
+		c.Status(http.StatusOK) // gin presets 404 for NoRoute; the dashboard decides
+		a.opts.UI.ServeHTTP(c.Writer, r)
 		return
 	}
 	abortWithError(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
