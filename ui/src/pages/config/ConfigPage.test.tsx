@@ -1,16 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Text } from "@codemirror/state";
 import type { ConfigResponse } from "../../api/types";
 import { fakeLayout, json, renderAt, session, stubFetch, type Stub } from "../deployments/testing";
 
-const stub = vi.hoisted(() => ({ routes: {}, calls: [] }) as Stub);
-vi.hoisted(() => {
-  // openapi-fetch keeps the fetch it sees when the client loads: route it to the stub.
-  globalThis.fetch = ((...a: Parameters<typeof fetch>) => (globalThis as unknown as { __testFetch: typeof fetch }).__testFetch(...a)) as typeof fetch;
-});
-
+const stub: Stub = { routes: {}, calls: [] };
 import { ConfigPage } from "./ConfigPage";
 import { SyncBadge } from "./parts";
 import { diagnosticsFor } from "./editors";

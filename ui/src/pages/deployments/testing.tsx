@@ -20,12 +20,7 @@ export interface Stub {
 }
 
 /**
- * stubFetch makes fetch answer from stub.routes. openapi-fetch keeps the
- * fetch it found when the client module loaded, so a test file first
- * installs, in vi.hoisted (before its imports run), a fetch that calls
- * globalThis.__testFetch:
- *
- *	vi.hoisted(() => { globalThis.fetch = ((...a) => globalThis.__testFetch(...a)) as typeof fetch; });
+ * stubFetch makes fetch answer from stub.routes.
  */
 export function stubFetch(stub: Stub) {
   const f = async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -38,7 +33,7 @@ export function stubFetch(stub: Stub) {
     const v = typeof a === "function" ? await (a as (r: Request, u: URL) => unknown)(req, url) : a;
     return v instanceof Response ? v : json(v);
   };
-  (globalThis as unknown as { __testFetch: typeof fetch }).__testFetch = f as typeof fetch;
+  vi.stubGlobal("fetch", f);
 }
 
 /** session answers /me, /roles and /projects for a user holding permissions at the org. */

@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { renderAt, session, stubFetch, type Stub } from "../deployments/testing";
 
-const stub = vi.hoisted(() => ({ routes: {}, calls: [] }) as Stub);
-vi.hoisted(() => {
-  globalThis.fetch = ((...a: Parameters<typeof fetch>) => (globalThis as unknown as { __testFetch: typeof fetch }).__testFetch(...a)) as typeof fetch;
-});
-
+const stub: Stub = { routes: {}, calls: [] };
 import { DriftPage } from "./DriftPage";
 
 beforeEach(() => {

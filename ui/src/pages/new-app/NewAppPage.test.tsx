@@ -1,12 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { NewAppPage } from "./NewAppPage";
 import { apiError, renderAt, sessionHandlers, stubApi, type Handler } from "../org-shared/testutil";
 
-vi.hoisted(() => {
-  globalThis.fetch = (i, o) => (globalThis as never as { __apiFetch: typeof fetch }).__apiFetch(i, o);
-});
 
 const project = { id: 1, slug: "shop", name: "Shop", description: "", team: "payments", created_at: "2026-12-01T10:00:00Z" };
 const conn = { id: 7, kind: "gitea", name: "gitea-local", base_url: "http://127.0.0.1:3000", has_credentials: true, webhook_path: "/api/v1/hooks/gitea/7", created_at: "2026-12-01T10:00:00Z", account: "bot", can_write: true, tested_at: "2026-12-01T10:00:00Z" };

@@ -1,12 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MembersPage } from "./MembersPage";
 import { renderAt, sessionHandlers, stubApi, type Handler } from "../org-shared/testutil";
 
-vi.hoisted(() => {
-  globalThis.fetch = (i, o) => (globalThis as never as { __apiFetch: typeof fetch }).__apiFetch(i, o);
-});
 
 const alice = { id: 2, email: "alice@example.com", name: "Alice", created_at: "2026-12-01T10:00:00Z" };
 const bob = { id: 3, email: "bob@example.com", name: "", created_at: "2026-12-01T10:00:00Z" };

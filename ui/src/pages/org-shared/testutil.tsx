@@ -21,14 +21,6 @@ export interface Call {
 type Reply = { status?: number; body?: unknown } | undefined;
 export type Handler = [method: string, path: string | RegExp, reply: (c: Call) => Reply | Promise<Reply>];
 
-/**
- * The API client keeps the fetch it found when it was created (openapi-fetch
- * reads globalThis.fetch in createClient), before a test could stub it. A
- * test file therefore installs a fetch that delegates to the current stub,
- * in vi.hoisted (before its imports are evaluated):
- *
- *   vi.hoisted(() => { globalThis.fetch = (i, o) => (globalThis as never as { __apiFetch: typeof fetch }).__apiFetch(i, o); });
- */
 /** stubApi answers fetch from handlers (first match) and records every call. */
 export function stubApi(handlers: Handler[]) {
   const calls: Call[] = [];
@@ -48,7 +40,6 @@ export function stubApi(handlers: Handler[]) {
     }
     return new Response(JSON.stringify({ error: { code: "not_found", message: `no stub for ${req.method} ${url.pathname}` } }), { status: 404, headers: { "Content-Type": "application/json" } });
   });
-  (globalThis as { __apiFetch?: typeof fetch }).__apiFetch = fetchMock as typeof fetch;
   vi.stubGlobal("fetch", fetchMock);
   return calls;
 }

@@ -1,12 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { WebhooksPage, parseEventTypes } from "./WebhooksPage";
 import { apiError, renderAt, sessionHandlers, stubApi } from "../org-shared/testutil";
 
-vi.hoisted(() => {
-  globalThis.fetch = (i, o) => (globalThis as never as { __apiFetch: typeof fetch }).__apiFetch(i, o);
-});
 
 const hook = { id: 4, url: "https://hooks.example.com/astrolift", event_types: ["deployment.*", "app.registered"], created_by: "admin@example.com", created_at: "2026-12-03T10:00:00Z", last_delivery_at: null, last_status: 0, failed_count: 0 };
 

@@ -1,4 +1,3 @@
-import "./lateFetch"; // before anything imports the API client
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";

@@ -1,7 +1,5 @@
 // Test helpers of the app's sub-resource pages: render a page inside the
-// app layout with a stubbed fetch that answers like the API. Import this
-// module before the page under test (fetchstub must load before the client).
-import "./fetchstub";
+// app layout with a stubbed fetch that answers like the API.
 import type { ReactElement } from "react";
 import { cleanup, render } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";

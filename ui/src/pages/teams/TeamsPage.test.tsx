@@ -1,12 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { TeamsPage } from "./TeamsPage";
 import { apiError, renderAt, sessionHandlers, stubApi } from "../org-shared/testutil";
 
-vi.hoisted(() => {
-  globalThis.fetch = (i, o) => (globalThis as never as { __apiFetch: typeof fetch }).__apiFetch(i, o);
-});
 
 const payments = { id: 1, slug: "payments", name: "Payments", created_at: "2026-12-01T10:00:00Z" };
 

@@ -1,4 +1,3 @@
-import "../overview/lateFetch"; // before anything imports the API client
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { apiError, nightly, renderAt, stubAPI, stubResizeObserver, webDetail } from "../overview/testkit";
