@@ -28,7 +28,7 @@ import (
 // managed-by=astrolift (Deployments, StatefulSets, CronJobs, Jobs, Pods,
 // HPAs); a change marks its namespace's environments, whose state is
 // recomputed (livestate.Compute) and stored. A workload whose status
-// changes is an event (workload.<status>); a change to an object's spec
+// changes, or is seen for the first time, is an event (workload.<status>); a change to an object's spec
 // (its generation) or a deletion asks for a drift check (SpecChanged).
 type LiveWatcher struct {
 	Store   *store.Store
@@ -328,12 +328,17 @@ func (w *LiveWatcher) update(ctx context.Context, host string, e *store.Environm
 		return err
 	}
 	for _, wl := range state.Workloads {
+		// The first look at a workload is an event too: pages showing the
+		// workload as only declared refresh from the stream.
 		before := previous.Find(wl.Name)
-		if before == nil || before.Status == wl.Status {
+		if before != nil && before.Status == wl.Status {
 			continue
 		}
 		severity := map[string]string{livestate.Failed: "error"}[wl.Status]
-		msg := fmt.Sprintf("workload %s in %s: %s → %s", wl.Name, e.Name, before.Status, wl.Status)
+		msg := fmt.Sprintf("workload %s in %s: observed %s", wl.Name, e.Name, wl.Status)
+		if before != nil {
+			msg = fmt.Sprintf("workload %s in %s: %s → %s", wl.Name, e.Name, before.Status, wl.Status)
+		}
 		if wl.Message != "" {
 			msg += " (" + wl.Message + ")"
 		}

@@ -3,6 +3,8 @@ package reconciler_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +81,17 @@ func TestLiveState(t *testing.T) {
 	}
 	if n := s.Find("nightly"); n.Kind != "cronjob" || n.Status != livestate.Running || n.Schedule != "0 3 * * *" {
 		t.Errorf("nightly %+v", n)
+	}
+	// The first look at each workload is an event, so pages listing it as
+	// only declared refresh from the stream.
+	evs, err := f.s.ListEvents(ctx, store.EventFilter{AppID: a.ID, Kind: "workload.running"})
+	must(t, err)
+	var msgs []string
+	for _, ev := range evs {
+		msgs = append(msgs, ev.Message)
+	}
+	if !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "workload web in production: observed running") }) {
+		t.Errorf("no first-observation event for web; got %q", msgs)
 	}
 
 	// kubectl create job --from=cronjob/livy-nightly: the run shows on the

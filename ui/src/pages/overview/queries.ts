@@ -14,25 +14,14 @@ export const environmentsQuery = (slug: string) => ({
   queryFn: () => ok(api.GET("/api/v1/apps/{slug}/environments", { params: { path: { slug } } })),
 });
 
-/**
- * untilObserved re-reads every 5 s while a workload is only listed from the
- * manifest (observed_at null): the live watcher's first look at a freshly
- * deployed environment stores its state without an event (events mark
- * status changes), so the stream alone would not refresh the page.
- */
-export const untilObserved = (items: { observed_at?: string | null }[] | undefined) =>
-  items?.some((w) => !w.observed_at) ? 5000 : false;
-
 export const workloadsQuery = (slug: string) => ({
   queryKey: ["apps", slug, "workloads"],
   queryFn: () => ok(api.GET("/api/v1/apps/{slug}/workloads", { params: { path: { slug } } })),
-  refetchInterval: (q: { state: { data?: { items: { observed_at?: string | null }[] } } }) => untilObserved(q.state.data?.items),
 });
 
 export const workloadQuery = (slug: string, name: string) => ({
   queryKey: ["apps", slug, "workload", name],
   queryFn: () => ok(api.GET("/api/v1/apps/{slug}/workloads/{name}", { params: { path: { slug, name } } })),
-  refetchInterval: (q: { state: { data?: { environments: { observed_at?: string | null }[] } } }) => untilObserved(q.state.data?.environments),
 });
 
 /** topologyQuery is one environment's graph ("" asks for the API's default, the first). */
